@@ -1,0 +1,207 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { Application, ApplicationSpecSyncPolicy } from '../../imports/argocd-application-argoproj.io';
+import { AppProject } from '../../imports/argocd-appproject-argoproj.io';
+import { ArgoCdValues, chartResources } from '../helm-values';
+import { MANAGED_BY, PART_OF } from '../names';
+import { HelmRelease, NamespaceChart, NamespacedConstruct } from '../platform';
+import { SYNC_OPTIONS, SYNC_WAVE, SyncWave } from './annotations';
+
+/** The argo-cd chart that installs, then upgrades, Argo CD itself. */
+export const ARGO_CD_CHART = {
+  repoURL: 'https://argoproj.github.io/argo-helm',
+  chart: 'argo-cd',
+  version: '10.1.1',
+} as const;
+
+const IN_CLUSTER = 'https://kubernetes.default.svc';
+/** Project of the namespace folders: namespaced objects of their own namespace, few cluster kinds. */
+export const APPS_PROJECT = 'platform';
+/** Project of third-party Helm charts, which install CRDs, ClusterRoles and webhooks. */
+export const SYSTEM_PROJECT = 'platform-system';
+
+/**
+ * Argo CD's own health check for Application resources. Since Argo CD 1.8 a parent does not wait
+ * for its child Applications, so sync waves across Applications only order anything with this.
+ */
+const APPLICATION_HEALTH_LUA = [
+  'hs = {}',
+  'hs.status = "Progressing"',
+  'hs.message = ""',
+  'if obj.status ~= nil and obj.status.health ~= nil then',
+  '  hs.status = obj.status.health.status',
+  '  if obj.status.health.message ~= nil then',
+  '    hs.message = obj.status.health.message',
+  '  end',
+  'end',
+  'return hs',
+  '',
+].join('\n');
+
+/** Cluster-scoped kinds a namespace folder may hold, by API group. */
+const CLUSTER_SCOPED: Record<string, string> = {
+  'v1/Namespace': '',
+  'cert-manager.io/v1/ClusterIssuer': 'cert-manager.io',
+  'rbac.authorization.k8s.io/v1/ClusterRole': 'rbac.authorization.k8s.io',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'rbac.authorization.k8s.io',
+  'storage.k8s.io/v1/StorageClass': 'storage.k8s.io',
+};
+
+export interface ArgoCdProps {
+  /** @default 'argocd' */
+  readonly namespace?: string;
+  /** Retries of a failed automated sync before Argo CD gives up. @default 10 */
+  readonly syncRetries?: number;
+}
+
+/**
+ * GitOps with Argo CD, app-of-apps: the root Application syncs `dist/argocd`, which holds one
+ * Application per namespace folder (ordered by sync waves), one per third-party Helm chart, the
+ * AppProjects, and the Application through which Argo CD manages itself.
+ */
+export class ArgoCd extends NamespacedConstruct {
+  public readonly values: ArgoCdValues;
+  private readonly retries: number;
+
+  constructor(scope: Construct, id: string, props: ArgoCdProps = {}) {
+    super(scope, id, props.namespace ?? 'argocd', { wave: SyncWave.GITOPS });
+    this.retries = props.syncRetries ?? 10;
+    this.values = {
+      global: { domain: `argocd.${this.platform.domain}` },
+      configs: {
+        cm: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
+        params: { 'server.insecure': false },
+      },
+      controller: { resources: chartResources('100m', '384Mi', '768Mi') },
+      server: { resources: chartResources('25m', '64Mi', '256Mi') },
+      repoServer: { resources: chartResources('25m', '96Mi', '384Mi') },
+      redis: { resources: chartResources('10m', '32Mi', '96Mi') },
+      applicationSet: { replicas: 1, resources: chartResources('10m', '32Mi', '128Mi') },
+      notifications: { enabled: false },
+      dex: { enabled: false },
+    };
+    this.platform.addHelmRelease(this, {
+      name: 'argocd',
+      namespace: this.namespace,
+      ...ARGO_CD_CHART,
+      values: this.values,
+      wave: SyncWave.GITOPS,
+      // The ApplicationSet CRD (1.4 MB) exceeds the client-side apply annotation limit.
+      serverSideApply: true,
+    });
+    this.platform.onFinalize(() => this.renderApplications());
+  }
+
+  private syncPolicy(options: string[]): ApplicationSpecSyncPolicy {
+    return {
+      automated: { prune: true, selfHeal: true },
+      syncOptions: options,
+      retry: { limit: this.retries, backoff: { duration: '15s', factor: 2, maxDuration: '5m' } },
+    };
+  }
+
+  private labels(component: string): Record<string, string> {
+    return {
+      'app.kubernetes.io/name': 'argocd',
+      'app.kubernetes.io/component': component,
+      'app.kubernetes.io/part-of': PART_OF,
+      'app.kubernetes.io/managed-by': MANAGED_BY,
+    };
+  }
+
+  private renderApplications(): void {
+    const git = this.platform.git;
+    const folders = this.platform.namespaces.filter((c) => c !== this.chart);
+    const releases = this.platform.helmReleases;
+
+    new AppProject(this, 'AppsProject', {
+      metadata: { name: APPS_PROJECT, labels: this.labels('project'), annotations: { [SYNC_WAVE]: String(SyncWave.GITOPS - 1) } },
+      spec: {
+        description: 'Namespace folders of dist/: each Application may only touch its own namespace.',
+        sourceRepos: [git.repoURL],
+        destinations: folders.map((c) => ({ server: IN_CLUSTER, namespace: c.namespaceName })),
+        clusterResourceWhitelist: clusterKinds(folders),
+      },
+    });
+    new AppProject(this, 'SystemProject', {
+      metadata: { name: SYSTEM_PROJECT, labels: this.labels('project'), annotations: { [SYNC_WAVE]: String(SyncWave.GITOPS - 1) } },
+      spec: {
+        description: 'Third-party Helm charts (operators with CRDs, cluster roles and webhooks).',
+        sourceRepos: [...new Set(releases.map((r) => r.repoURL))].sort(),
+        destinations: [...new Set(releases.map((r) => r.namespace))].sort().map((namespace) => ({ server: IN_CLUSTER, namespace })),
+        clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+      },
+    });
+
+    new Application(this, 'Root', {
+      metadata: { name: 'root', labels: this.labels('root') },
+      spec: {
+        project: 'default',
+        source: { repoUrl: git.repoURL, targetRevision: git.revision, path: `${git.path}/${this.namespace}` },
+        destination: { server: IN_CLUSTER, namespace: this.namespace },
+        syncPolicy: this.syncPolicy(['CreateNamespace=false']),
+      },
+    });
+
+    for (const chart of folders) this.folderApplication(chart);
+    for (const release of releases) this.helmApplication(release);
+  }
+
+  private folderApplication(chart: NamespaceChart): void {
+    const git = this.platform.git;
+    const ns = chart.namespaceName;
+    new Application(this, `Folder-${ns}`, {
+      metadata: {
+        name: ns,
+        labels: this.labels('namespace'),
+        annotations: {
+          [SYNC_WAVE]: String(chart.wave),
+          // Removing a folder that holds data must not prune its Application (and cascade).
+          ...(chart.holdsData ? { [SYNC_OPTIONS]: 'Prune=false,Delete=false' } : {}),
+        },
+        // Without data, deleting the Application deletes what it deployed; with data, it orphans it.
+        finalizers: chart.holdsData ? undefined : ['resources-finalizer.argocd.argoproj.io'],
+      },
+      spec: {
+        project: APPS_PROJECT,
+        source: { repoUrl: git.repoURL, targetRevision: git.revision, path: `${git.path}/${ns}` },
+        destination: { server: IN_CLUSTER, namespace: ns },
+        syncPolicy: this.syncPolicy(['CreateNamespace=false', 'PruneLast=true']),
+      },
+    });
+  }
+
+  private helmApplication(release: HelmRelease): void {
+    new Application(this, `Helm-${release.name}`, {
+      metadata: {
+        name: release.name,
+        labels: this.labels('helm'),
+        annotations: { [SYNC_WAVE]: String(release.wave ?? SyncWave.OPERATORS) },
+      },
+      spec: {
+        project: SYSTEM_PROJECT,
+        source: {
+          repoUrl: release.repoURL,
+          chart: release.chart,
+          targetRevision: release.version,
+          helm: { releaseName: release.name, valuesObject: release.values },
+        },
+        destination: { server: IN_CLUSTER, namespace: release.namespace },
+        // The namespace chart (a later wave) adopts the namespace and adds its Pod Security labels.
+        syncPolicy: this.syncPolicy(['CreateNamespace=true', ...(release.serverSideApply ? ['ServerSideApply=true'] : [])]),
+      },
+    });
+  }
+}
+
+function clusterKinds(charts: NamespaceChart[]): Array<{ group: string; kind: string }> {
+  const found = new Map<string, { group: string; kind: string }>();
+  for (const chart of charts) {
+    for (const c of chart.node.findAll()) {
+      if (!(c instanceof ApiObject)) continue;
+      const group = CLUSTER_SCOPED[`${c.apiVersion}/${c.kind}`];
+      if (group !== undefined) found.set(`${group}/${c.kind}`, { group, kind: c.kind });
+    }
+  }
+  return [...found.keys()].sort().map((k) => found.get(k)!);
+}

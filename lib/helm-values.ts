@@ -1,0 +1,55 @@
+/**
+ * The subset of each third-party chart's values that the platform sets, typed so that a typo is a
+ * compile error. Tests check the rendered values against the chart's own values.schema.json (or
+ * against its values.yaml where the chart ships no schema).
+ */
+
+/** Requests and limits in the charts' common shape. */
+export interface ChartResources {
+  readonly requests: { readonly cpu: string; readonly memory: string };
+  readonly limits: { readonly memory: string; readonly cpu?: string };
+}
+
+/** cert-manager chart (jetstack), values used by the platform. */
+export interface CertManagerValues {
+  readonly crds: { readonly enabled: boolean; readonly keep: boolean };
+  readonly global: { readonly leaderElection: { readonly namespace: string } };
+  readonly replicaCount: number;
+  readonly resources: ChartResources;
+  readonly webhook: { readonly replicaCount: number; readonly resources: ChartResources };
+  readonly cainjector: { readonly replicaCount: number; readonly resources: ChartResources };
+  readonly startupapicheck: { readonly resources: ChartResources };
+}
+
+/** Traefik chart, values used by the platform. */
+export interface TraefikValues {
+  readonly deployment: { readonly replicas: number };
+  readonly ingressClass: { readonly enabled: boolean; readonly isDefaultClass: boolean; readonly name: string };
+  readonly providers: {
+    readonly kubernetesCRD: { readonly enabled: boolean; readonly allowCrossNamespace: boolean };
+    readonly kubernetesIngress: { readonly enabled: boolean };
+  };
+  readonly resources: ChartResources;
+  readonly service: { readonly type: 'LoadBalancer' | 'NodePort' | 'ClusterIP' };
+}
+
+/** argo-cd chart (argo-helm), values used by the platform. */
+export interface ArgoCdValues {
+  readonly global: { readonly domain: string };
+  readonly configs: {
+    readonly cm: Record<string, string>;
+    readonly params: Record<string, string | boolean | number>;
+  };
+  readonly controller: { readonly resources: ChartResources };
+  readonly server: { readonly resources: ChartResources };
+  readonly repoServer: { readonly resources: ChartResources };
+  readonly redis: { readonly resources: ChartResources };
+  readonly applicationSet: { readonly replicas: number; readonly resources: ChartResources };
+  readonly notifications: { readonly enabled: boolean };
+  readonly dex: { readonly enabled: boolean };
+}
+
+/** Shorthand for the common resources shape. */
+export function chartResources(cpu: string, memory: string, memoryLimit: string): ChartResources {
+  return { requests: { cpu, memory }, limits: { memory: memoryLimit } };
+}

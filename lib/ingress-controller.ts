@@ -1,0 +1,59 @@
+import { Construct } from 'constructs';
+import { SyncWave } from './gitops/annotations';
+import { chartResources, TraefikValues } from './helm-values';
+import { configError } from './errors';
+import { IngressClasses, NamespacedConstruct } from './platform';
+
+/** The Traefik chart the platform installs. */
+export const TRAEFIK_CHART = {
+  repoURL: 'https://traefik.github.io/charts',
+  chart: 'traefik',
+  version: '41.3.0',
+} as const;
+
+export interface IngressControllerProps {
+  /** @default 'shared' */
+  readonly namespace?: string;
+  /** How the controller is reached from outside. @default 'LoadBalancer' (k3s ServiceLB) */
+  readonly serviceType?: TraefikValues['service']['type'];
+}
+
+/**
+ * Traefik as the platform's ingress controller, installed from its Helm chart. It serves the
+ * platform's ingress class; k3s must be started with `--disable=traefik` so that the bundled copy
+ * does not fight it for ports 80/443.
+ */
+export class IngressController extends NamespacedConstruct {
+  public readonly values: TraefikValues;
+
+  constructor(scope: Construct, id: string, props: IngressControllerProps = {}) {
+    super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
+    const cls = this.platform.ingressClass;
+    if (cls.name !== IngressClasses.TRAEFIK.name) {
+      throw configError(this, {
+        field: 'platform ingressClass',
+        value: cls.name,
+        problem: 'is not served by the Traefik ingress controller',
+        fix: 'remove the IngressController from main.ts when you keep an existing controller, or use IngressClasses.TRAEFIK',
+      });
+    }
+    this.values = {
+      deployment: { replicas: 1 },
+      ingressClass: { enabled: true, isDefaultClass: true, name: cls.name },
+      providers: {
+        // Middlewares (strip-prefix) are CRD objects; they may not cross namespaces.
+        kubernetesCRD: { enabled: true, allowCrossNamespace: false },
+        kubernetesIngress: { enabled: true },
+      },
+      resources: chartResources('50m', '64Mi', '192Mi'),
+      service: { type: props.serviceType ?? 'LoadBalancer' },
+    };
+    this.platform.addHelmRelease(this, {
+      name: 'traefik',
+      namespace: this.namespace,
+      ...TRAEFIK_CHART,
+      values: this.values,
+      wave: SyncWave.OPERATORS,
+    });
+  }
+}

@@ -1,0 +1,201 @@
+import { Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { Certificate } from '../imports/certmanager-certificate-cert-manager.io';
+import { Middleware } from '../imports/traefik-middleware-traefik.io';
+import { configError } from './errors';
+import { needsCrd } from './gitops/annotations';
+import { checkName, hostToName, NameRules, PART_OF, MANAGED_BY } from './names';
+import type { AppService } from './novahost-app';
+import { NamespaceChart, Platform } from './platform';
+
+export interface IngressRouteProps {
+  /** Fully qualified host, e.g. `novahost.shakalabs.com`. */
+  readonly host: string;
+  /** Path prefix, starting with `/`. @default '/' */
+  readonly path?: string;
+  /** The service that answers. */
+  readonly backend: AppService;
+  /** Port of the backend; must be the service's port. @default - the service's port */
+  readonly port?: number;
+  /**
+   * Remove the path prefix before the request reaches the service (a Traefik StripPrefix
+   * Middleware). @default false - the service sees the full path
+   */
+  readonly stripPrefix?: boolean;
+}
+
+/**
+ * A host + path prefix routed to a service port, with TLS. Routes of one host share one Ingress
+ * and exactly one cert-manager Certificate (Let's Encrypt limits duplicate certificates).
+ */
+export class IngressRoute extends Construct {
+  public readonly host: string;
+  public readonly path: string;
+  public readonly backend: AppService;
+  public readonly stripPrefix: boolean;
+  /** Name of the Traefik Middleware, when the prefix is stripped. */
+  public readonly middlewareName?: string;
+
+  constructor(scope: Construct, id: string, props: IngressRouteProps) {
+    super(scope, id);
+    const platform = Platform.of(this);
+    this.host = checkName(this, 'host', props.host, NameRules.HOSTNAME);
+    this.path = normalizePath(this, props.path ?? '/');
+    this.backend = props.backend;
+    this.stripPrefix = props.stripPrefix ?? false;
+
+    if (props.port !== undefined && props.port !== props.backend.port) {
+      throw configError(this, {
+        field: 'port',
+        value: props.port,
+        problem: `is not a port of service ${props.backend.namespace}/${props.backend.serviceName} (it has ${props.backend.port})`,
+        fix: `use port ${props.backend.port} or leave port unset`,
+      });
+    }
+    const chart = Chart.of(this);
+    if (!(chart instanceof NamespaceChart) || chart.namespace !== props.backend.namespace) {
+      throw configError(this, {
+        field: 'backend',
+        value: `${props.backend.namespace}/${props.backend.serviceName}`,
+        problem: `is in another namespace than the route (${chart.namespace ?? 'none'}); an Ingress can only reach Services of its own namespace`,
+        fix: 'create the route inside the app that owns the service',
+      });
+    }
+    if (this.stripPrefix) {
+      if (!platform.ingressClass.supportsStripPrefix) {
+        throw configError(this, {
+          field: 'stripPrefix',
+          value: true,
+          problem: `is not supported by ingress class "${platform.ingressClass.name}"`,
+          fix: 'keep the prefix and serve it in the app, or use the Traefik ingress class',
+        });
+      }
+      if (this.path === '/') {
+        throw configError(this, { field: 'stripPrefix', value: true, problem: 'has nothing to strip on path "/"', fix: 'remove stripPrefix' });
+      }
+      this.middlewareName = checkName(this, 'middleware name', `${props.backend.serviceName}-strip-${pathSlug(this.path)}`, NameRules.DNS1123_LABEL);
+      new Middleware(this, 'StripPrefix', {
+        metadata: { name: this.middlewareName, labels: routeLabels(this.host), annotations: needsCrd() },
+        spec: { stripPrefix: { prefixes: [this.path] } },
+      });
+    }
+    HostRoutes.register(platform, this);
+  }
+}
+
+/** `/api/` -> `/api`; rejects what is not a path. */
+function normalizePath(scope: Construct, path: string): string {
+  if (typeof path !== 'string' || !path.startsWith('/') || /[\s?#]/.test(path) || path.includes('//')) {
+    throw configError(scope, { field: 'path', value: path, problem: 'is not a path prefix starting with "/"', fix: 'use e.g. "/" or "/api"' });
+  }
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+function pathSlug(path: string): string {
+  return path.replace(/^\/+/, '').replace(/[^a-z0-9]+/gi, '-').toLowerCase().replace(/^-|-$/g, '') || 'root';
+}
+
+function routeLabels(host: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'ingress',
+    'app.kubernetes.io/instance': hostToName(host).slice(0, 63).replace(/-+$/, ''),
+    'app.kubernetes.io/component': 'route',
+    'app.kubernetes.io/part-of': PART_OF,
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+  };
+}
+
+/**
+ * All routes of the platform, by host. Checks that no two routes claim one host + path and that a
+ * host stays in one namespace, then renders one Certificate and the Ingresses per host.
+ */
+class HostRoutes {
+  private static readonly registries = new WeakMap<Platform, HostRoutes>();
+
+  public static register(platform: Platform, route: IngressRoute): void {
+    let registry = HostRoutes.registries.get(platform);
+    if (!registry) {
+      registry = new HostRoutes();
+      HostRoutes.registries.set(platform, registry);
+      const r = registry;
+      platform.onFinalize(() => r.render(platform));
+    }
+    registry.add(route);
+  }
+
+  private readonly hosts = new Map<string, IngressRoute[]>();
+
+  private add(route: IngressRoute): void {
+    const routes = this.hosts.get(route.host) ?? [];
+    for (const other of routes) {
+      if (other.path === route.path) {
+        throw configError(route, {
+          field: 'route',
+          value: `${route.host}${route.path}`,
+          problem: `is already served by ${other.node.path}`,
+          fix: 'give one of the two routes another path or host',
+        });
+      }
+      if (other.backend.namespace !== route.backend.namespace) {
+        throw configError(route, {
+          field: 'host',
+          value: route.host,
+          problem: `is already routed from namespace "${other.backend.namespace}" by ${other.node.path}; one host's routes must stay in one namespace (one Certificate per host)`,
+          fix: 'serve this path from the app that owns the host, or use another host',
+        });
+      }
+    }
+    routes.push(route);
+    this.hosts.set(route.host, routes);
+  }
+
+  private render(platform: Platform): void {
+    for (const host of [...this.hosts.keys()].sort()) {
+      const routes = [...this.hosts.get(host)!].sort((a, b) => a.path.localeCompare(b.path));
+      const chart = platform.namespace(routes[0].backend.namespace);
+      const scope = new Construct(chart, `Host-${host}`);
+      const name = checkName(routes[0], 'host', hostToName(host), NameRules.DNS1123_LABEL);
+      const tlsSecret = `${name}-tls`;
+      const labels = routeLabels(host);
+
+      new Certificate(scope, 'Certificate', {
+        metadata: { name, labels, annotations: needsCrd() },
+        spec: {
+          secretName: tlsSecret,
+          dnsNames: [host],
+          issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: platform.issuer.name },
+          privateKey: { algorithm: 'ECDSA' as any, size: 256, rotationPolicy: 'Always' as any },
+        },
+      });
+
+      const ingress = (id: string, ingressName: string, group: IngressRoute[], annotations: Record<string, string>) =>
+        new k8s.KubeIngress(scope, id, {
+          metadata: { name: ingressName, labels, annotations: Object.keys(annotations).length ? annotations : undefined },
+          spec: {
+            ingressClassName: platform.ingressClass.name,
+            tls: [{ hosts: [host], secretName: tlsSecret }],
+            rules: [{
+              host,
+              http: {
+                paths: group.map((r) => ({
+                  path: r.path,
+                  pathType: 'Prefix',
+                  backend: { service: { name: r.backend.serviceName, port: { number: r.backend.port } } },
+                })),
+              },
+            }],
+          },
+        });
+
+      const plain = routes.filter((r) => !r.stripPrefix);
+      if (plain.length) ingress('Ingress', name, plain, {});
+      for (const r of routes.filter((x) => x.stripPrefix)) {
+        const ingressName = checkName(r, 'ingress name', `${name}-${pathSlug(r.path)}`.slice(0, 253), NameRules.DNS1123_SUBDOMAIN);
+        ingress(`Ingress-${r.path}`, ingressName, [r], {
+          'traefik.ingress.kubernetes.io/router.middlewares': `${r.backend.namespace}-${r.middlewareName}@kubernetescrd`,
+        });
+      }
+    }
+  }
+}
