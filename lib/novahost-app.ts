@@ -80,6 +80,11 @@ export interface AppServiceProps {
   readonly database?: boolean;
   /** Receives the app's cache settings (`REDIS_URL`). @default false */
   readonly cache?: boolean;
+  /**
+   * Mounts a Kubernetes API token for the service's ServiceAccount (e.g. a build server that
+   * creates Jobs); what the account may do is granted by RBAC elsewhere. @default false
+   */
+  readonly apiAccess?: boolean;
 }
 
 /** The app's database, asked of a shared PostgreSQL. */
@@ -117,6 +122,8 @@ export interface AppService {
   readonly port: number;
   readonly portName: string;
   readonly podLabels: Record<string, string>;
+  /** ServiceAccount the pods run as (same name as the service). */
+  readonly serviceAccountName: string;
 }
 
 const SECRET_LOOKING = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/i;
@@ -187,7 +194,7 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
     const labels = standardLabels(id);
     const podLabels = selectorLabels(id);
     const portName = 'http';
-    const handle: AppService = { app: this, name, serviceName: name, namespace: this.namespace, port: svc.port, portName, podLabels };
+    const handle: AppService = { app: this, name, serviceName: name, namespace: this.namespace, port: svc.port, portName, podLabels, serviceAccountName: name };
     this.services.set(name, handle);
 
     const env = this.envFor(name, svc, app);
@@ -200,9 +207,10 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
     const uid = svc.runAsUser ?? DEFAULT_UID;
     const podSecurity = restrictedPodSecurityContext(uid);
 
+    const automountToken = svc.apiAccess ?? false;
     new k8s.KubeServiceAccount(scope, 'ServiceAccount', {
       metadata: { name, labels },
-      automountServiceAccountToken: false,
+      automountServiceAccountToken: automountToken,
     });
 
     new k8s.KubeDeployment(scope, 'Deployment', {
@@ -215,7 +223,7 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
           metadata: { labels },
           spec: {
             serviceAccountName: name,
-            automountServiceAccountToken: false,
+            automountServiceAccountToken: automountToken,
             enableServiceLinks: false,
             securityContext: svc.port < 1024
               // Binding a port below 1024 without NET_BIND_SERVICE: the safe sysctl allowed by
