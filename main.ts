@@ -26,7 +26,9 @@ new NovahostApp(platform, 'novahost', {
 new NovahostApp(platform, 'excalidraw', {
   services: {
     web: {
-      image: 'excalidraw/excalidraw:v0.18.0',
+      // Excalidraw publishes only moving tags; pin the digest (update with
+      // `docker buildx imagetools inspect excalidraw/excalidraw:latest`).
+      image: 'excalidraw/excalidraw@sha256:648edf36c55793fdeed475e09a86fb6c16a68783dc442d37d5070adfc0362a8f',
       port: 80,
       route: { path: '/' },
       runAsUser: 101,

@@ -23,9 +23,13 @@ export interface ProblemReport {
   readonly fix: string;
 }
 
-/** The construct path as users see it in error messages (`novahost/api-server`). */
+/**
+ * The construct path as users see it in error messages (`novahost/api-server`). An app usually
+ * has the id of its namespace chart; `novahost/novahost/web` is shown as `novahost/web`.
+ */
 export function pathOf(scope: IConstruct | string): string {
-  return typeof scope === 'string' ? scope : scope.node.path;
+  const parts = (typeof scope === 'string' ? scope : scope.node.path).split('/');
+  return parts.length > 1 && parts[0] === parts[1] ? parts.slice(1).join('/') : parts.join('/');
 }
 
 /** Formats one problem the same way everywhere: path, field, value, what is wrong, the fix. */

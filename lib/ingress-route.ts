@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Certificate } from '../imports/certmanager-certificate-cert-manager.io';
 import { Middleware } from '../imports/traefik-middleware-traefik.io';
-import { configError } from './errors';
+import { configError, pathOf } from './errors';
 import { needsCrd } from './gitops/annotations';
 import { checkName, hostToName, NameRules, PART_OF, MANAGED_BY } from './names';
 import type { AppService } from './novahost-app';
@@ -133,7 +133,7 @@ class HostRoutes {
         throw configError(route, {
           field: 'route',
           value: `${route.host}${route.path}`,
-          problem: `is already served by ${other.node.path}`,
+          problem: `is already served by ${pathOf(other)}`,
           fix: 'give one of the two routes another path or host',
         });
       }
@@ -141,7 +141,7 @@ class HostRoutes {
         throw configError(route, {
           field: 'host',
           value: route.host,
-          problem: `is already routed from namespace "${other.backend.namespace}" by ${other.node.path}; one host's routes must stay in one namespace (one Certificate per host)`,
+          problem: `is already routed from namespace "${other.backend.namespace}" by ${pathOf(other)}; one host's routes must stay in one namespace (one Certificate per host)`,
           fix: 'serve this path from the app that owns the host, or use another host',
         });
       }

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App, Chart, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { PlatformError, configError } from './errors';
+import { PlatformError, configError, pathOf } from './errors';
 import { dataProtection, SyncWave } from './gitops/annotations';
 import { checkName, NameRules, MANAGED_BY, PART_OF } from './names';
 
@@ -103,7 +103,7 @@ export class Platform extends App {
   public static of(scope: IConstruct): Platform {
     const root = scope.node.root;
     if (!(root instanceof Platform)) {
-      throw new PlatformError(`${scope.node.path}: this construct must be created inside a Platform (new Platform({...})), not a plain cdk8s App`);
+      throw new PlatformError(`${pathOf(scope)}: this construct must be created inside a Platform (new Platform({...})), not a plain cdk8s App`);
     }
     return root;
   }
@@ -177,7 +177,7 @@ export class Platform extends App {
         fix: 'declare each third-party component once, or give the second release another name',
       });
     }
-    this.releases.set(release.name, { release, owner: owner.node.path });
+    this.releases.set(release.name, { release, owner: pathOf(owner) });
   }
 
   /** Registered Helm releases, sorted by name. */
@@ -206,12 +206,24 @@ export class Platform extends App {
     }
     const errors: string[] = [];
     for (const c of this.node.findAll()) {
-      for (const e of c.node.validate()) errors.push(e.startsWith(c.node.path) ? e : `${c.node.path}: ${e}`);
+      for (const e of c.node.validate()) errors.push(`${pathOf(c)}: ${e}`);
     }
     if (errors.length) throw new PlatformError(`synth failed, nothing was written:\n  ${errors.join('\n  ')}`);
 
     const out = new Map<string, object[]>();
-    for (const chart of this.namespaces) out.set(chart.namespaceName, chart.render());
+    for (const chart of this.namespaces) {
+      const objects = chart.render();
+      const files = new Map<string, any>();
+      for (const obj of objects as any[]) {
+        const file = objectFileName(obj);
+        const other = files.get(file);
+        if (other) {
+          throw new PlatformError(`${chart.namespaceName}: two objects are both ${obj.kind} "${obj.metadata.name}" (${file}); give one of them another name`);
+        }
+        files.set(file, obj);
+      }
+      out.set(chart.namespaceName, objects);
+    }
     return out;
   }
 
@@ -221,20 +233,12 @@ export class Platform extends App {
    * removed object disappears from `dist/` too.
    */
   public synth(): void {
-    const manifests = this.manifests();
     const files: Array<[string, string]> = [];
-    for (const [ns, objects] of manifests) {
-      const seen = new Map<string, object>();
-      for (const obj of objects) {
-        const file = path.join(ns, objectFileName(obj));
-        if (seen.has(file)) throw new PlatformError(`${ns}: two objects render to ${file}; give one of them another name`);
-        seen.set(file, obj);
-        files.push([file, Yaml.stringify(obj)]);
-      }
+    for (const [ns, objects] of this.manifests()) {
+      for (const obj of objects) files.push([path.join(ns, objectFileName(obj)), Yaml.stringify(obj)]);
     }
     fs.rmSync(this.outdir, { recursive: true, force: true });
-    const dirs = new Set(files.map(([f]) => path.dirname(f)));
-    for (const d of dirs) fs.mkdirSync(path.join(this.outdir, d), { recursive: true });
+    for (const ns of this.namespaceCharts.keys()) fs.mkdirSync(path.join(this.outdir, ns), { recursive: true });
     for (const [file, text] of files) fs.writeFileSync(path.join(this.outdir, file), text);
   }
 }

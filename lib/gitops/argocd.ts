@@ -174,7 +174,8 @@ export class ArgoCd extends NamespacedConstruct {
   private helmApplication(release: HelmRelease): void {
     new Application(this, `Helm-${release.name}`, {
       metadata: {
-        name: release.name,
+        // Suffixed: a namespace folder may carry the same name as the chart (cert-manager).
+        name: `${release.name}-helm`,
         labels: this.labels('helm'),
         annotations: { [SYNC_WAVE]: String(release.wave ?? SyncWave.OPERATORS) },
       },

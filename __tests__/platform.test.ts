@@ -1,0 +1,107 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CertManager, IngressController, NovahostApp, PodSecurity, SyncWave } from '../lib';
+import { synthesize, testPlatform } from './support/platform';
+
+const WEB = { image: 'ghcr.io/example/web:1.0.0', port: 3000, route: { path: '/' } };
+
+describe('Platform', () => {
+  it('makes one chart per namespace, each owning its Namespace with Pod Security labels', () => {
+    const platform = testPlatform();
+    new NovahostApp(platform, 'a', { services: { web: WEB } });
+    platform.namespace('builds', { wave: SyncWave.BUILDS, podSecurity: PodSecurity.PRIVILEGED, podSecurityReason: 'rootless BuildKit' });
+    const out = synthesize(platform);
+    expect(Object.keys(out)).toEqual(['a', 'builds']);
+    for (const [ns, objects] of Object.entries(out)) {
+      expect(objects[0]).toMatchObject({ kind: 'Namespace', metadata: { name: ns } });
+      expect(objects.filter((o) => o.kind === 'Namespace')).toHaveLength(1);
+      for (const o of objects.slice(1)) expect(o.metadata.namespace).toBe(ns);
+    }
+    expect(out.a[0].metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(out.builds[0].metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    expect(platform.namespace('builds').podSecurityReasons).toEqual(['rootless BuildKit']);
+  });
+
+  it('keeps cluster-scoped objects free of a namespace', () => {
+    const platform = testPlatform();
+    new CertManager(platform, 'cert-manager');
+    const shared = synthesize(platform).shared;
+    const clusterScoped = shared.filter((o) => ['Namespace', 'ClusterIssuer'].includes(o.kind));
+    expect(clusterScoped.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Namespace/shared', 'ClusterIssuer/letsencrypt-prod', 'ClusterIssuer/letsencrypt-staging',
+    ]);
+    for (const o of clusterScoped) expect(o.metadata.namespace).toBeUndefined();
+  });
+
+  it('lets any shared service live in a namespace of its own', () => {
+    const platform = testPlatform();
+    new CertManager(platform, 'cert-manager', { namespace: 'cert-manager' });
+    new IngressController(platform, 'traefik', { namespace: 'ingress' });
+    expect(Object.keys(synthesize(platform))).toEqual(['cert-manager', 'ingress']);
+    expect(platform.helmReleases.map((r) => [r.name, r.namespace])).toEqual([['cert-manager', 'cert-manager'], ['traefik', 'ingress']]);
+  });
+
+  it('protects a namespace that holds data', () => {
+    const platform = testPlatform();
+    platform.namespace('data', { holdsData: true, wave: SyncWave.SHARED_SERVICES });
+    const ns = synthesize(platform).data[0];
+    expect(ns.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('Prune=false,Delete=false');
+    expect(platform.namespace('data').wave).toBe(SyncWave.SHARED_SERVICES);
+  });
+
+  it('writes dist/<namespace>/<Kind>.<name>.yaml, replacing what was there', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-'));
+    fs.mkdirSync(path.join(outdir, 'stale'));
+    fs.writeFileSync(path.join(outdir, 'stale', 'Deployment.gone.yaml'), 'x');
+    const platform = testPlatform({ outdir });
+    new NovahostApp(platform, 'a', { services: { web: WEB } });
+    platform.synth();
+    expect(fs.readdirSync(outdir)).toEqual(['a']);
+    expect(fs.readdirSync(path.join(outdir, 'a')).sort()).toEqual([
+      'Certificate.a-example-com.yaml', 'Deployment.web.yaml', 'Ingress.a-example-com.yaml', 'Namespace.a.yaml', 'Service.web.yaml', 'ServiceAccount.web.yaml',
+    ]);
+    expect(fs.readFileSync(path.join(outdir, 'a', 'Namespace.a.yaml'), 'utf8')).toMatch(/^apiVersion: v1\nkind: Namespace\n/);
+  });
+
+  it('writes nothing when a validation fails, and lists every problem', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-'));
+    fs.writeFileSync(path.join(outdir, 'keep.txt'), 'untouched');
+    const platform = testPlatform({ outdir });
+    const app = new NovahostApp(platform, 'a', { services: { web: WEB } });
+    app.node.addValidation({ validate: () => ['first problem', 'second problem'] });
+    expect(() => platform.synth()).toThrow('synth failed, nothing was written:\n  a: first problem\n  a: second problem');
+    expect(fs.readdirSync(outdir)).toEqual(['keep.txt']);
+  });
+
+  describe('fails when', () => {
+    it.each([
+      [{ domain: 'Example.com' }, /^platform: domain "Example.com" is not a lower-case fully qualified domain name/],
+      [{ acmeEmail: 'nobody' }, /^platform: acmeEmail "nobody" is not an e-mail address/],
+      [{ git: { repoURL: 'github.com/x/y' } }, /^platform: git.repoURL "github.com\/x\/y" is not a Git repository URL/],
+    ])('a setting is wrong: %j', (overrides, message) => {
+      expect(() => testPlatform(overrides as any)).toThrow(message);
+    });
+
+    it('a namespace name is invalid', () => {
+      expect(() => testPlatform().namespace('My_NS')).toThrow(/^platform: namespace "My_NS" is not a DNS-1123 label/);
+    });
+
+    it('a namespace is lowered below restricted without a reason', () => {
+      expect(() => testPlatform().namespace('x', { podSecurity: PodSecurity.BASELINE }))
+        .toThrow('x: podSecurity "baseline" is below "restricted" without a reason. Fix: pass podSecurityReason');
+    });
+
+    it('a third-party chart is declared twice', () => {
+      const platform = testPlatform();
+      new CertManager(platform, 'cert-manager');
+      expect(() => new CertManager(platform, 'cert-manager-2', { namespace: 'other' }))
+        .toThrow('other/cert-manager-2: helm release name "cert-manager" is already installed by shared/cert-manager');
+    });
+
+    it('Traefik is declared for another ingress class', () => {
+      const platform = testPlatform({ ingressClass: { name: 'nginx', supportsStripPrefix: false } });
+      expect(() => new IngressController(platform, 'traefik')).toThrow('shared/traefik: platform ingressClass "nginx" is not served by the Traefik ingress controller');
+    });
+  });
+});
