@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Chart, Yaml } from 'cdk8s';
+import { ApiObject, App, Chart, Yaml } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { PlatformError, configError, pathOf } from './errors';
@@ -323,7 +323,11 @@ export class NamespaceChart extends Chart {
       meta.addLabel(`pod-security.kubernetes.io/${mode}-version`, 'v1.28');
     }
     if (this.data) for (const [k, v] of Object.entries(dataProtection())) meta.addAnnotation(k, v);
-    const objects = this.toJson() as any[];
+    // Not Chart.toJson(): it re-resolves and re-validates the whole app for every chart, which
+    // makes synthesis quadratic in the number of namespaces. Platform.manifests() validated once.
+    const objects = this.node.findAll()
+      .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === this)
+      .map((o) => o.toJson());
     // The chart's namespace is stamped on every object; cluster-scoped ones must not carry it.
     for (const o of objects) if (CLUSTER_SCOPED_KINDS.has(o.kind)) delete o.metadata.namespace;
     return objects.sort((a, b) => {
