@@ -13,5 +13,7 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 
 export CDK8S_CHECK_UPGRADE=false
+# .npmrc preloads a file by relative path; children started elsewhere must not inherit it.
+export NODE_OPTIONS=""
 node_modules/.bin/tsc --noEmit -p .
 node_modules/.bin/jest "$@"
