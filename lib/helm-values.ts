@@ -30,7 +30,7 @@ export interface TraefikValues {
     readonly kubernetesIngress: { readonly enabled: boolean };
   };
   readonly resources: ChartResources;
-  readonly service: { readonly type: 'LoadBalancer' | 'NodePort' | 'ClusterIP' };
+  readonly service: { readonly spec: { readonly type: 'LoadBalancer' | 'NodePort' | 'ClusterIP' } };
 }
 
 /** argo-cd chart (argo-helm), values used by the platform. */

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { SyncWave } from './gitops/annotations';
 import { chartResources, TraefikValues } from './helm-values';
 import { configError } from './errors';
+import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from './network-policies';
 import { IngressClasses, NamespacedConstruct } from './platform';
 
 /** The Traefik chart the platform installs. */
@@ -15,7 +16,7 @@ export interface IngressControllerProps {
   /** @default 'shared' */
   readonly namespace?: string;
   /** How the controller is reached from outside. @default 'LoadBalancer' (k3s ServiceLB) */
-  readonly serviceType?: TraefikValues['service']['type'];
+  readonly serviceType?: TraefikValues['service']['spec']['type'];
 }
 
 /**
@@ -25,6 +26,8 @@ export interface IngressControllerProps {
  */
 export class IngressController extends NamespacedConstruct {
   public readonly values: TraefikValues;
+  /** Traefik's pods (the chart labels them with its name). */
+  public readonly peer: PodPeer;
 
   constructor(scope: Construct, id: string, props: IngressControllerProps = {}) {
     super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
@@ -46,8 +49,16 @@ export class IngressController extends NamespacedConstruct {
         kubernetesIngress: { enabled: true },
       },
       resources: chartResources('50m', '64Mi', '192Mi'),
-      service: { type: props.serviceType ?? 'LoadBalancer' },
+      service: { spec: { type: props.serviceType ?? 'LoadBalancer' } },
     };
+    this.peer = { namespace: this.namespace, podLabels: { 'app.kubernetes.io/name': 'traefik' }, name: 'traefik' };
+    this.platform.setIngressPeer(this, this.peer);
+    const network = NetworkPolicies.of(this);
+    // The chart's entrypoints: web 8000 and websecure 8443 behind the Service's 80/443.
+    network.allow(this, { from: Peers.WORLD, to: this.peer, ports: [{ port: 8000 }, { port: 8443 }], reason: 'public HTTP and HTTPS' });
+    network.allow(this, { from: this.peer, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'Traefik watches Ingresses and Services' });
+    // Routed services decide, in their own ingress policies, whether Traefik may reach them.
+    network.allow(this, { from: this.peer, to: Peers.ALL_PODS, ports: [], reason: 'forward routed requests' });
     this.platform.addHelmRelease(this, {
       name: 'traefik',
       namespace: this.namespace,
