@@ -3,7 +3,7 @@ import {
 } from './lib';
 
 // This installation, declared: domain, GitOps source, shared services, apps.
-const platform = new Platform({
+export const platform = new Platform({
   domain: 'shakalabs.com',
   acmeEmail: 'ops@shakalabs.com',
   git: { repoURL: 'https://github.com/shakalabs/novahost-infra.git', revision: 'main' },
@@ -37,4 +37,5 @@ new NovahostApp(platform, 'excalidraw', {
   },
 });
 
-platform.synth();
+// `npx cdk8s synth` runs this file; tests import it to inspect the same installation.
+if (require.main === module) platform.synth();

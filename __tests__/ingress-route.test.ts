@@ -1,11 +1,11 @@
 import { IngressClasses, IngressRoute, NovahostApp } from '../lib';
-import { findObject, synthesize, testPlatform } from './support/platform';
+import { findObject, routedPlatform, synthesize, testPlatform } from './support/platform';
 
 const svc = (port: number, extra = {}) => ({ image: 'ghcr.io/example/x:1.0.0', port, ...extra });
 
 describe('IngressRoute', () => {
   it('routes one host to several services through one Ingress and exactly one Certificate (snapshot)', () => {
-    const platform = testPlatform();
+    const platform = routedPlatform();
     new NovahostApp(platform, 'novahost', {
       services: {
         'web': svc(3000, { route: { path: '/' } }),
@@ -28,13 +28,13 @@ describe('IngressRoute', () => {
   });
 
   it('issues from staging when the platform says so', () => {
-    const platform = testPlatform({ issuer: { name: 'letsencrypt-staging', server: 'https://acme-staging-v02.api.letsencrypt.org/directory' } });
+    const platform = routedPlatform({ issuer: { name: 'letsencrypt-staging', server: 'https://acme-staging-v02.api.letsencrypt.org/directory' } });
     new NovahostApp(platform, 'a', { services: { web: svc(80, { route: { path: '/' } }) } });
     expect(findObject(synthesize(platform).a, 'Certificate', 'a-example-com').spec.issuerRef.name).toBe('letsencrypt-staging');
   });
 
   it('strips a prefix with a Traefik Middleware on an Ingress of its own, sharing the Certificate', () => {
-    const platform = testPlatform();
+    const platform = routedPlatform();
     new NovahostApp(platform, 'novahost', {
       services: { 'web': svc(3000, { route: { path: '/' } }), 'api-server': svc(9000, { route: { path: '/api/', stripPrefix: true } }) },
     });
@@ -48,7 +48,7 @@ describe('IngressRoute', () => {
   });
 
   it('can be declared on its own against a service handle', () => {
-    const platform = testPlatform();
+    const platform = routedPlatform();
     const app = new NovahostApp(platform, 'shop', { services: { web: svc(8080) } });
     new IngressRoute(app, 'www', { host: 'www.example.com', path: '/', backend: app.service('web'), port: 8080 });
     const ingress = findObject(synthesize(platform).shop, 'Ingress', 'www-example-com');
@@ -57,28 +57,28 @@ describe('IngressRoute', () => {
 
   describe('fails when', () => {
     it('two apps claim the same host and path, naming both', () => {
-      const platform = testPlatform();
+      const platform = routedPlatform();
       new NovahostApp(platform, 'a', { host: 'x.example.com', services: { web: svc(80, { route: { path: '/' } }) } });
       expect(() => new NovahostApp(platform, 'b', { host: 'x.example.com', services: { web: svc(80, { route: { path: '/' } }) } }))
         .toThrow('b/web/Route: route "x.example.com/" is already served by a/web/Route. Fix: give one of the two routes another path or host');
     });
 
     it('one host is spread over two namespaces', () => {
-      const platform = testPlatform();
+      const platform = routedPlatform();
       new NovahostApp(platform, 'a', { host: 'x.example.com', services: { web: svc(80, { route: { path: '/' } }) } });
       expect(() => new NovahostApp(platform, 'b', { host: 'x.example.com', services: { web: svc(80, { route: { path: '/b' } }) } }))
         .toThrow(/^b\/web\/Route: host "x.example.com" is already routed from namespace "a" by a\/web\/Route/);
     });
 
     it('the port is not the service port', () => {
-      const platform = testPlatform();
+      const platform = routedPlatform();
       const app = new NovahostApp(platform, 'shop', { services: { web: svc(8080) } });
       expect(() => new IngressRoute(app, 'www', { host: 'www.example.com', backend: app.service('web'), port: 80 }))
         .toThrow('shop/www: port 80 is not a port of service shop/web (it has 8080). Fix: use port 8080 or leave port unset');
     });
 
     it('the service does not exist', () => {
-      const platform = testPlatform();
+      const platform = routedPlatform();
       const app = new NovahostApp(platform, 'shop', { services: { web: svc(8080) } });
       expect(() => new IngressRoute(app, 'www', { host: 'www.example.com', backend: app.service('api') })).toThrow('is not a service of app "shop"');
     });
@@ -88,19 +88,19 @@ describe('IngressRoute', () => {
       ['X.example.com', 'host "X.example.com" is not a lower-case'],
       ['intranet', 'host "intranet" is not'],
     ])('the host is %j', (host, message) => {
-      const platform = testPlatform();
+      const platform = routedPlatform();
       const app = new NovahostApp(platform, 'shop', { services: { web: svc(8080) } });
       expect(() => new IngressRoute(app, 'www', { host, backend: app.service('web') })).toThrow(message);
     });
 
     it.each(['api', '', '/a b', '/a?x=1'])('the path is %j', (path) => {
-      const platform = testPlatform();
+      const platform = routedPlatform();
       expect(() => new NovahostApp(platform, 'shop', { services: { web: svc(8080, { route: { path } }) } }))
         .toThrow(/shop\/web\/Route: path .* is not a path prefix starting with "\/"/);
     });
 
     it('the route lives in another namespace than its service', () => {
-      const platform = testPlatform();
+      const platform = routedPlatform();
       const a = new NovahostApp(platform, 'a', { services: { web: svc(80) } });
       const b = new NovahostApp(platform, 'b', { services: { web: svc(80) } });
       expect(() => new IngressRoute(b, 'cross', { host: 'a.example.com', backend: a.service('web') }))
@@ -114,7 +114,7 @@ describe('IngressRoute', () => {
     });
 
     it('stripping "/"', () => {
-      const platform = testPlatform();
+      const platform = routedPlatform();
       expect(() => new NovahostApp(platform, 'a', { services: { api: svc(80, { route: { path: '/', stripPrefix: true } }) } }))
         .toThrow('has nothing to strip on path "/"');
     });

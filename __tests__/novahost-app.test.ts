@@ -1,8 +1,8 @@
 import { NovahostApp, PodSecurity } from '../lib';
-import { findObject, synthesize, testPlatform } from './support/platform';
+import { findObject, routedPlatform, synthesize } from './support/platform';
 
 function novahost(services: ConstructorParameters<typeof NovahostApp>[2]['services']) {
-  const platform = testPlatform();
+  const platform = routedPlatform();
   const app = new NovahostApp(platform, 'novahost', { services });
   return { platform, app };
 }

@@ -2,17 +2,17 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CertManager, IngressController, NovahostApp, PodSecurity, SyncWave } from '../lib';
-import { synthesize, testPlatform } from './support/platform';
+import { routedPlatform, synthesize, testPlatform } from './support/platform';
 
 const WEB = { image: 'ghcr.io/example/web:1.0.0', port: 3000, route: { path: '/' } };
 
 describe('Platform', () => {
   it('makes one chart per namespace, each owning its Namespace with Pod Security labels', () => {
-    const platform = testPlatform();
+    const platform = routedPlatform();
     new NovahostApp(platform, 'a', { services: { web: WEB } });
     platform.namespace('builds', { wave: SyncWave.BUILDS, podSecurity: PodSecurity.PRIVILEGED, podSecurityReason: 'rootless BuildKit' });
     const out = synthesize(platform);
-    expect(Object.keys(out)).toEqual(['a', 'builds']);
+    expect(Object.keys(out)).toEqual(['a', 'builds', 'shared']);
     for (const [ns, objects] of Object.entries(out)) {
       expect(objects[0]).toMatchObject({ kind: 'Namespace', metadata: { name: ns } });
       expect(objects.filter((o) => o.kind === 'Namespace')).toHaveLength(1);
@@ -54,12 +54,14 @@ describe('Platform', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-'));
     fs.mkdirSync(path.join(outdir, 'stale'));
     fs.writeFileSync(path.join(outdir, 'stale', 'Deployment.gone.yaml'), 'x');
-    const platform = testPlatform({ outdir });
+    const platform = routedPlatform({ outdir });
     new NovahostApp(platform, 'a', { services: { web: WEB } });
     platform.synth();
-    expect(fs.readdirSync(outdir)).toEqual(['a']);
+    expect(fs.readdirSync(outdir).sort()).toEqual(['a', 'shared']);
     expect(fs.readdirSync(path.join(outdir, 'a')).sort()).toEqual([
-      'Certificate.a-example-com.yaml', 'Deployment.web.yaml', 'Ingress.a-example-com.yaml', 'Namespace.a.yaml', 'Service.web.yaml', 'ServiceAccount.web.yaml',
+      'Certificate.a-example-com.yaml', 'Deployment.web.yaml', 'Ingress.a-example-com.yaml', 'Namespace.a.yaml',
+      'NetworkPolicy.allow-dns.yaml', 'NetworkPolicy.allow-ingress-acme-solver-from-shared.yaml', 'NetworkPolicy.allow-ingress-web-from-shared.yaml',
+      'NetworkPolicy.default-deny.yaml', 'Service.web.yaml', 'ServiceAccount.web.yaml',
     ]);
     expect(fs.readFileSync(path.join(outdir, 'a', 'Namespace.a.yaml'), 'utf8')).toMatch(/^apiVersion: v1\nkind: Namespace\n/);
   });
@@ -67,7 +69,7 @@ describe('Platform', () => {
   it('writes nothing when a validation fails, and lists every problem', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-'));
     fs.writeFileSync(path.join(outdir, 'keep.txt'), 'untouched');
-    const platform = testPlatform({ outdir });
+    const platform = routedPlatform({ outdir });
     const app = new NovahostApp(platform, 'a', { services: { web: WEB } });
     app.node.addValidation({ validate: () => ['first problem', 'second problem'] });
     expect(() => platform.synth()).toThrow('synth failed, nothing was written:\n  a: first problem\n  a: second problem');

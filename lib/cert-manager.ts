@@ -3,6 +3,7 @@ import { ClusterIssuer } from '../imports/certmanager-clusterissuer-cert-manager
 import { needsCrd, SyncWave } from './gitops/annotations';
 import { CertManagerValues, chartResources } from './helm-values';
 import { MANAGED_BY, PART_OF } from './names';
+import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from './network-policies';
 import { AcmeIssuers, NamespacedConstruct } from './platform';
 
 /** The cert-manager chart the platform installs. */
@@ -44,6 +45,21 @@ export class CertManager extends NamespacedConstruct {
       ...CERT_MANAGER_CHART,
       values: this.values,
       wave: SyncWave.OPERATORS,
+    });
+
+    // The chart labels every component with the release name as instance.
+    const pods: PodPeer = { namespace: this.namespace, podLabels: { 'app.kubernetes.io/instance': 'cert-manager' }, name: 'cert-manager' };
+    const network = NetworkPolicies.of(this);
+    network.allow(this, { from: pods, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'cert-manager controllers' });
+    network.allow(this, { from: pods, to: Peers.INTERNET, ports: [{ port: 443 }], reason: "Let's Encrypt ACME API" });
+    // The HTTP-01 self-check fetches the challenge through the host's public address, which
+    // may be the node's own (private) address.
+    network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 80 }], reason: 'HTTP-01 self-check' });
+    network.allow(this, {
+      from: Peers.WORLD,
+      to: { namespace: this.namespace, podLabels: { 'app.kubernetes.io/instance': 'cert-manager', 'app.kubernetes.io/component': 'webhook' }, name: 'cert-manager-webhook' },
+      ports: [{ port: 10250 }],
+      reason: 'the API server calls the admission webhook',
     });
 
     for (const issuer of Object.values(AcmeIssuers)) {

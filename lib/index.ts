@@ -11,3 +11,4 @@ export * from './cert-manager';
 export * from './ingress-controller';
 export * from './ingress-route';
 export * from './novahost-app';
+export * from './network-policies';

@@ -5,6 +5,7 @@ import { Certificate } from '../imports/certmanager-certificate-cert-manager.io'
 import { Middleware } from '../imports/traefik-middleware-traefik.io';
 import { configError, pathOf } from './errors';
 import { needsCrd } from './gitops/annotations';
+import { NetworkPolicies } from './network-policies';
 import { checkName, hostToName, NameRules, PART_OF, MANAGED_BY } from './names';
 import type { AppService } from './novahost-app';
 import { NamespaceChart, Platform } from './platform';
@@ -151,6 +152,18 @@ class HostRoutes {
   }
 
   private render(platform: Platform): void {
+    const controller = platform.ingressPeer;
+    if (!controller && this.hosts.size) {
+      const first = [...this.hosts.values()][0][0];
+      throw configError(first, {
+        field: 'ingress controller',
+        value: undefined,
+        problem: 'is not declared, so no NetworkPolicy can let routed traffic in',
+        fix: 'declare new IngressController(platform, ...) or use an ingress class that names its controller pods',
+      });
+    }
+    const network = NetworkPolicies.of(platform);
+    const solverNamespaces = new Set<string>();
     for (const host of [...this.hosts.keys()].sort()) {
       const routes = [...this.hosts.get(host)!].sort((a, b) => a.path.localeCompare(b.path));
       const chart = platform.namespace(routes[0].backend.namespace);
@@ -188,6 +201,26 @@ class HostRoutes {
           },
         });
 
+      for (const r of routes) {
+        network.allow(r, {
+          from: controller!,
+          to: { namespace: r.backend.namespace, podLabels: r.backend.podLabels, name: r.backend.name },
+          ports: [{ port: r.backend.port }],
+          reason: `route ${host}${r.path}`,
+          sides: 'ingress',
+        });
+      }
+      if (!solverNamespaces.has(chart.namespaceName)) {
+        solverNamespaces.add(chart.namespaceName);
+        // cert-manager's HTTP-01 solver pods answer the ACME challenge in the Certificate's namespace.
+        network.allow(routes[0], {
+          from: controller!,
+          to: { namespace: chart.namespaceName, podLabels: { 'acme.cert-manager.io/http01-solver': 'true' }, name: 'acme-solver' },
+          ports: [{ port: 8089 }],
+          reason: 'ACME HTTP-01 challenge',
+          sides: 'ingress',
+        });
+      }
       const plain = routes.filter((r) => !r.stripPrefix);
       if (plain.length) ingress('Ingress', name, plain, {});
       for (const r of routes.filter((x) => x.stripPrefix)) {

@@ -9,6 +9,7 @@ import { pinnedImage } from './image';
 import { IngressRoute } from './ingress-route';
 import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels } from './names';
 import { SyncWave } from './gitops/annotations';
+import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from './network-policies';
 import { NamespacedConstruct } from './platform';
 import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
@@ -85,6 +86,11 @@ export interface AppServiceProps {
    * creates Jobs); what the account may do is granted by RBAC elsewhere. @default false
    */
   readonly apiAccess?: boolean;
+  /**
+   * May open connections to the public internet (ports 80 and 443; never private ranges).
+   * @default false - only DNS and the database/cache it was granted
+   */
+  readonly internetEgress?: boolean;
 }
 
 /** The app's database, asked of a shared PostgreSQL. */
@@ -259,6 +265,8 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
       },
     });
 
+    this.allowTraffic(scope, handle, svc);
+
     if (svc.route) {
       new IngressRoute(scope, 'Route', {
         host: svc.route.host ?? this.host,
@@ -267,6 +275,26 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
         backend: handle,
       });
     }
+  }
+
+  /** Egress the service was granted through its wiring; everything else stays denied. */
+  private allowTraffic(scope: Construct, svc: AppService, props: AppServiceProps): void {
+    const network = NetworkPolicies.of(this);
+    const pods: PodPeer = { namespace: this.namespace, podLabels: svc.podLabels, name: svc.name };
+    const servers = [props.database ? this.database : undefined, props.cache ? this.cache : undefined];
+    for (const handle of servers) {
+      if (!handle) continue;
+      const s = handle.server;
+      const serverName = s.podLabels['app.kubernetes.io/instance'] ?? s.podLabels['app.kubernetes.io/name'] ?? 'server';
+      network.allow(scope, {
+        from: pods,
+        to: { namespace: s.namespace, podLabels: s.podLabels, name: serverName },
+        ports: [{ port: s.port }],
+        reason: `${this.appName}/${svc.name} uses ${serverName}`,
+      });
+    }
+    if (props.apiAccess) network.allow(scope, { from: pods, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: `${this.appName}/${svc.name} calls the Kubernetes API` });
+    if (props.internetEgress) network.allow(scope, { from: pods, to: Peers.INTERNET, ports: [{ port: 80 }, { port: 443 }], reason: `${this.appName}/${svc.name} calls the internet` });
   }
 
   private envFor(name: string, svc: AppServiceProps, app: NovahostAppProps): k8s.EnvVar[] {

@@ -6,6 +6,7 @@ import { Construct, IConstruct } from 'constructs';
 import { PlatformError, configError, pathOf } from './errors';
 import { dataProtection, SyncWave } from './gitops/annotations';
 import { checkName, NameRules, MANAGED_BY, PART_OF } from './names';
+import { renderBaselinePolicies, type PodPeer } from './network-policies';
 
 /** Pod Security Admission levels, most restrictive first. */
 export const PodSecurity = {
@@ -22,12 +23,27 @@ export interface IngressClass {
   readonly name: string;
   /** Whether a route can strip its path prefix (Traefik Middleware). */
   readonly supportsStripPrefix: boolean;
+  /**
+   * Pods of a controller installed outside this platform, for NetworkPolicies.
+   * @default - the IngressController construct declares them
+   */
+  readonly controller?: PodPeer;
 }
 export const IngressClasses = {
   TRAEFIK: { name: 'traefik', supportsStripPrefix: true },
-  /** For a cluster that keeps an existing ingress-nginx; no strip-prefix support here. */
-  NGINX: { name: 'nginx', supportsStripPrefix: false },
+  /** For a cluster that keeps an existing ingress-nginx (its upstream defaults); no strip-prefix support here. */
+  NGINX: {
+    name: 'nginx',
+    supportsStripPrefix: false,
+    controller: { namespace: 'ingress-nginx', podLabels: { 'app.kubernetes.io/name': 'ingress-nginx' }, name: 'ingress-nginx' },
+  },
 } as const satisfies Record<string, IngressClass>;
+
+/** When a finalizer runs: objects first, then what is derived from all objects. */
+export enum FinalizePhase {
+  OBJECTS = 0,
+  DERIVED = 1,
+}
 
 /** Let's Encrypt issuers; certificates name one of them. */
 export const AcmeIssuers = {
@@ -116,7 +132,8 @@ export class Platform extends App {
 
   private readonly namespaceCharts = new Map<string, NamespaceChart>();
   private readonly releases = new Map<string, { release: HelmRelease; owner: string }>();
-  private readonly finalizers: Array<() => void> = [];
+  private readonly finalizers: Array<{ fn: () => void; phase: number }> = [];
+  private ingressControllerPeer?: PodPeer;
   private finalized = false;
 
   constructor(props: PlatformProps) {
@@ -189,9 +206,25 @@ export class Platform extends App {
    * Work that must see the whole installation (per-host Ingresses, GitOps Applications) runs
    * here, once, just before synthesis.
    */
-  public onFinalize(fn: () => void): void {
+  public onFinalize(fn: () => void, phase: FinalizePhase = FinalizePhase.OBJECTS): void {
     if (this.finalized) throw new PlatformError('platform: onFinalize() called after synthesis started');
-    this.finalizers.push(fn);
+    this.finalizers.push({ fn, phase });
+  }
+
+  /**
+   * The pods that forward routed traffic, for NetworkPolicies: set by the IngressController
+   * construct, else taken from the ingress class.
+   */
+  public get ingressPeer(): PodPeer | undefined {
+    return this.ingressControllerPeer ?? this.ingressClass.controller;
+  }
+
+  /** Called by the construct that deploys the ingress controller. */
+  public setIngressPeer(owner: IConstruct, peer: PodPeer): void {
+    if (this.ingressControllerPeer) {
+      throw configError(owner, { field: 'ingress controller', value: peer.name, problem: 'is declared twice', fix: 'declare one ingress controller per platform' });
+    }
+    this.ingressControllerPeer = peer;
   }
 
   /**
@@ -201,8 +234,10 @@ export class Platform extends App {
   public manifests(): Map<string, object[]> {
     if (!this.finalized) {
       this.finalized = true;
-      // Finalizers may register more finalizers (a route creating its host's Ingress).
-      for (let i = 0; i < this.finalizers.length; i++) this.finalizers[i]();
+      // Objects first (per-host Ingresses, Applications), then what is derived from all of them.
+      for (const phase of [FinalizePhase.OBJECTS, FinalizePhase.DERIVED]) {
+        for (const f of this.finalizers) if (f.phase === phase) f.fn();
+      }
     }
     const errors: string[] = [];
     for (const c of this.node.findAll()) {
@@ -274,6 +309,7 @@ export class NamespaceChart extends Chart {
         labels: { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
       },
     });
+    renderBaselinePolicies(new Construct(this, 'NetworkPolicies'));
   }
 
   /** Least restrictive Pod Security level asked for by the namespace's workloads. */

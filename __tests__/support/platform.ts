@@ -1,4 +1,4 @@
-import { Platform, PlatformProps } from '../../lib';
+import { IngressController, Platform, PlatformProps } from '../../lib';
 
 /** Settings of a platform for tests; override what a test is about. */
 export function testPlatform(overrides: Partial<PlatformProps> = {}): Platform {
@@ -9,6 +9,13 @@ export function testPlatform(overrides: Partial<PlatformProps> = {}): Platform {
     outdir: '/nonexistent-tests-never-write',
     ...overrides,
   });
+}
+
+/** A test platform with Traefik in `shared`, for tests with routes. */
+export function routedPlatform(overrides: Partial<PlatformProps> = {}): Platform {
+  const platform = testPlatform(overrides);
+  new IngressController(platform, 'traefik');
+  return platform;
 }
 
 /** All rendered objects of a platform, by namespace. */

@@ -4,6 +4,7 @@ import { Application, ApplicationSpecSyncPolicy } from '../../imports/argocd-app
 import { AppProject } from '../../imports/argocd-appproject-argoproj.io';
 import { ArgoCdValues, chartResources } from '../helm-values';
 import { MANAGED_BY, PART_OF } from '../names';
+import { NetworkPolicies, PodPeer, Peers } from '../network-policies';
 import { HelmRelease, NamespaceChart, NamespacedConstruct } from '../platform';
 import { SYNC_OPTIONS, SYNC_WAVE, SyncWave } from './annotations';
 
@@ -89,6 +90,12 @@ export class ArgoCd extends NamespacedConstruct {
       // The ApplicationSet CRD (1.4 MB) exceeds the client-side apply annotation limit.
       serverSideApply: true,
     });
+    // The chart ships ingress NetworkPolicies for its components; their egress is ours to allow:
+    // each other, the API server, and Git and Helm repositories outside.
+    const pods: PodPeer = { namespace: this.namespace, podLabels: {}, name: 'argocd' };
+    const network = NetworkPolicies.of(this);
+    network.allow(this, { from: pods, to: pods, ports: [], reason: 'Argo CD components talk to each other' });
+    network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 443 }, { port: 6443 }, { port: 22 }], reason: 'API server, Git and Helm repositories' });
     this.platform.onFinalize(() => this.renderApplications());
   }
 
