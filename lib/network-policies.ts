@@ -132,6 +132,15 @@ export class NetworkPolicies {
 
   private render(): void {
     this.rendered = true;
+    // Index the rules by the namespaces they touch, so rendering stays linear in their number.
+    const byNamespace = new Map<string, Array<TrafficRule & { owner: string }>>();
+    for (const rule of this.rules) {
+      for (const ns of new Set([rule.from, rule.to].filter(isPod).map((p) => p.namespace))) {
+        const list = byNamespace.get(ns);
+        if (list) list.push(rule);
+        else byNamespace.set(ns, [rule]);
+      }
+    }
     for (const chart of this.platform.namespaces) {
       const ns = chart.namespaceName;
       const scope = new Construct(chart, 'AllowedTraffic');
@@ -148,7 +157,7 @@ export class NetworkPolicies {
         g.rules.push(rule);
         groups.set(key, g);
       };
-      for (const rule of this.rules) {
+      for (const rule of byNamespace.get(ns) ?? []) {
         if (isPod(rule.to) && rule.to.namespace === ns) add('Ingress', rule.to, rule.from, rule);
         if (isPod(rule.from) && rule.from.namespace === ns && (rule.sides ?? 'both') === 'both') add('Egress', rule.from, rule.to, rule);
       }

@@ -1,12 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, App, Chart, Yaml } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { PlatformError, configError, pathOf } from './errors';
 import { dataProtection, SyncWave } from './gitops/annotations';
 import { checkName, NameRules, MANAGED_BY, PART_OF } from './names';
 import { renderBaselinePolicies, type PodPeer } from './network-policies';
+import { toYaml } from './yaml';
 
 /** Pod Security Admission levels, most restrictive first. */
 export const PodSecurity = {
@@ -270,7 +271,7 @@ export class Platform extends App {
   public synth(): void {
     const files: Array<[string, string]> = [];
     for (const [ns, objects] of this.manifests()) {
-      for (const obj of objects) files.push([path.join(ns, objectFileName(obj)), Yaml.stringify(obj)]);
+      for (const obj of objects) files.push([path.join(ns, objectFileName(obj)), toYaml(obj)]);
     }
     fs.rmSync(this.outdir, { recursive: true, force: true });
     for (const ns of this.namespaceCharts.keys()) fs.mkdirSync(path.join(this.outdir, ns), { recursive: true });
