@@ -97,7 +97,7 @@ export const ASSEMBLE_ACL_SCRIPT = `#!/bin/sh
 set -eu
 set -f
 template=$1
-passwords=$2
+password_dir=$2
 out=$3
 fail() { echo "assemble-acl: $*" >&2; exit 1; }
 umask 077
@@ -106,15 +106,15 @@ tmp="$out.tmp"
 while IFS= read -r line || [ -n "$line" ]; do
   set -- $line
   if [ "$#" -ge 3 ] && [ "$1" = user ] && [ "$3" = on ]; then
-    file="$passwords/$2"
+    file="$password_dir/$2"
     [ -f "$file" ] || fail "no password for ACL user $2 at $file: create its Secret (see SharedRedis.secretReferences)"
     [ "$(wc -l < "$file")" -eq 0 ] || fail "the password of ACL user $2 ends with a newline: create the Secret with --from-literal"
-    password=$(cat "$file")
-    [ "\${#password}" -ge 16 ] || fail "the password of ACL user $2 is shorter than 16 characters"
-    case "$password" in
+    value=$(cat "$file")
+    [ "\${#value}" -ge 16 ] || fail "the password of ACL user $2 is shorter than 16 characters"
+    case "$value" in
       *[!A-Za-z0-9._~-]*) fail "the password of ACL user $2 has characters that are not URL-safe: use A-Z a-z 0-9 . _ ~ -" ;;
     esac
-    hash=$(printf '%s' "$password" | sha256sum | cut -d ' ' -f 1)
+    hash=$(printf '%s' "$value" | sha256sum | cut -d ' ' -f 1)
     printf '%s #%s\\n' "$line" "$hash" >> "$tmp"
   else
     printf '%s\\n' "$line" >> "$tmp"
