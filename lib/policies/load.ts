@@ -1,0 +1,38 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+import { KubeObject } from './types';
+
+/**
+ * Every object under a synthesized output folder (`dist/`), keyed by its path relative to it
+ * (`novahost/Deployment.web.yaml`), in path order. The one impure helper of the policies: tests,
+ * the capacity check and `npm run plan` read dist/ the same way.
+ */
+export function loadManifests(dir: string): Map<string, KubeObject> {
+  const out = new Map<string, KubeObject>();
+  const files: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (/\.ya?ml$/.test(e.name)) files.push(full);
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  for (const file of files.sort()) {
+    const rel = path.relative(dir, file).split(path.sep).join('/');
+    parseManifest(rel, fs.readFileSync(file, 'utf8')).forEach((obj, key) => out.set(key, obj));
+  }
+  return out;
+}
+
+/** Objects of one YAML file; a file with several documents gets keys `file#1`, `file#2`, ... */
+export function parseManifest(file: string, text: string): Map<string, KubeObject> {
+  const out = new Map<string, KubeObject>();
+  const docs = parseAllDocuments(text).map((d) => {
+    if (d.errors.length) throw new Error(`${file}: ${d.errors[0].message}`);
+    return d.toJS();
+  }).filter((o) => o && typeof o === 'object');
+  docs.forEach((o, i) => out.set(docs.length === 1 ? file : `${file}#${i + 1}`, o as KubeObject));
+  return out;
+}
