@@ -4,7 +4,7 @@
  *
  *   node -r ./scripts/swc-register.js scripts/generated-platform.ts <N> <outdir>
  *
- * prints one JSON line: { apps, objects (one file each), synthMs, maxRssKb }.
+ * prints one JSON line: { apps, charts, objects (one file each), synthMs, maxRssKb }.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -45,5 +45,5 @@ if (require.main === module) {
   const platform = declareGeneratedPlatform(n, outdir);
   platform.synth();
   const synthMs = Number(process.hrtime.bigint() - start) / 1e6;
-  console.log(JSON.stringify({ apps: n, objects: countFiles(outdir), synthMs, maxRssKb: process.resourceUsage().maxRSS }));
+  console.log(JSON.stringify({ apps: n, charts: fs.readdirSync(outdir).length, objects: countFiles(outdir), synthMs, maxRssKb: process.resourceUsage().maxRSS }));
 }

@@ -1,0 +1,112 @@
+/**
+ * `npm run bench`: how long synthesis takes, by route and by size. Prints figures; asserts none.
+ *
+ *  1. the stock route: `npx cdk8s synth` with the template's cdk8s.yaml (`app: npx ts-node main.ts`,
+ *     which type-checks on every run), in a scratch copy of this project;
+ *  2. this project's `npx cdk8s synth`;
+ *  3. the direct route, `npm run synth`'s command without npm: `node -r ./scripts/swc-register.js main.ts`;
+ *  then generated platforms of N apps (scripts/generated-platform.ts), per N: wall time, peak RSS,
+ *  objects written and time per app.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const ROOT = path.resolve(__dirname, '..');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const SIZES = (process.env.BENCH_SIZES ?? '1,10,100,500,1000').split(',').map(Number);
+// Every route runs with the CLI's upgrade check off, so no route pays for a network call, and
+// without the npm settings `npm run` exports (they would preload this project's files elsewhere).
+const ENV: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_'))),
+  CDK8S_CHECK_UPGRADE: 'false',
+  NODE_OPTIONS: '',
+};
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = ENV): { ms: number; stdout: string } {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  return { ms, stdout: r.stdout };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function listFiles(dir: string, base = dir): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? listFiles(p, base) : [path.relative(base, p)];
+  }).sort();
+}
+
+function sameTree(a: string, b: string): boolean {
+  const fa = listFiles(a);
+  const fb = listFiles(b);
+  return fa.length === fb.length && fa.every((f, i) => f === fb[i] && fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f))));
+}
+
+/** A scratch project that differs from this one only in its cdk8s.yaml: the stock template's. */
+function stockProject(tmp: string): string {
+  const dir = path.join(tmp, 'stock');
+  fs.mkdirSync(dir);
+  for (const entry of ['node_modules', 'lib', 'imports', 'main.ts', 'tsconfig.json', 'package.json']) {
+    fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
+  }
+  fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), 'language: typescript\napp: npx ts-node main.ts\n');
+  return dir;
+}
+
+function timeRoute(name: string, once: (out: string) => void, tmp: string): { name: string; ms: number; out: string } {
+  const times: number[] = [];
+  let out = '';
+  for (let i = 0; i < RUNS; i++) {
+    out = path.join(tmp, `${name}-${i}`);
+    const start = process.hrtime.bigint();
+    once(out);
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return { name, ms: median(times), out };
+}
+
+function main(): void {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'novahost-bench-'));
+  try {
+    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; median of ${RUNS} runs\n`);
+    const cli = path.join(ROOT, 'node_modules/.bin/cdk8s');
+    const stockDir = stockProject(tmp);
+    const routes = [
+      timeRoute('stock', (out) => run('npx', [cli, 'synth', '--output', out], stockDir), tmp),
+      timeRoute('cli', (out) => run('npx', [cli, 'synth', '--output', out], ROOT), tmp),
+      timeRoute('direct', (out) => run(process.execPath, ['-r', './scripts/swc-register.js', 'main.ts'], ROOT, { ...ENV, CDK8S_OUTDIR: out }), tmp),
+    ];
+    const [stock, cli2, direct] = routes;
+    const identical = sameTree(stock.out, cli2.out) && sameTree(cli2.out, direct.out) && sameTree(direct.out, path.join(ROOT, 'dist'));
+    console.log('route                                              median ms');
+    console.log(`1 stock: npx cdk8s synth, app: npx ts-node main.ts ${stock.ms.toFixed(0).padStart(9)}`);
+    console.log(`2 this project: npx cdk8s synth                   ${cli2.ms.toFixed(0).padStart(9)}`);
+    console.log(`3 direct: node -r ./scripts/swc-register.js main.ts ${direct.ms.toFixed(0).padStart(8)}`);
+    console.log(`ratio 1/2: ${(stock.ms / cli2.ms).toFixed(2)}×   ratio 1/3: ${(stock.ms / direct.ms).toFixed(2)}×   outputs byte-identical to each other and to dist/: ${identical ? 'yes' : 'NO'}\n`);
+
+    console.log('apps  charts  objects    wall ms  synth ms  peak RSS MiB  ms/app');
+    const perApp: Record<number, number> = {};
+    for (const n of SIZES) {
+      const samples: Array<{ wall: number; r: any }> = [];
+      for (let i = 0; i < Math.min(RUNS, 3); i++) {
+        const out = path.join(tmp, `gen-${n}-${i}`);
+        const { ms, stdout } = run(process.execPath, ['-r', './scripts/swc-register.js', 'scripts/generated-platform.ts', String(n), out], ROOT);
+        samples.push({ wall: ms, r: JSON.parse(stdout.trim().split('\n').pop()!) });
+        fs.rmSync(out, { recursive: true, force: true });
+      }
+      const s = samples.sort((a, b) => a.wall - b.wall)[Math.floor(samples.length / 2)];
+      perApp[n] = s.wall / Math.max(n, 1);
+      console.log(`${String(n).padStart(4)}  ${String(s.r.charts).padStart(6)}  ${String(s.r.objects).padStart(7)}  ${s.wall.toFixed(0).padStart(9)}  ${s.r.synthMs.toFixed(0).padStart(8)}  ${(s.r.maxRssKb / 1024).toFixed(0).padStart(12)}  ${perApp[n].toFixed(2).padStart(6)}`);
+    }
+    if (perApp[100] && perApp[1000]) console.log(`\nms/app at N=1000 over N=100: ${(perApp[1000] / perApp[100]).toFixed(2)} (1.00 is linear)`);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main();
