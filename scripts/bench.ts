@@ -44,7 +44,7 @@ function listFiles(dir: string, base = dir): string[] {
 function sameTree(a: string, b: string): boolean {
   const fa = listFiles(a);
   const fb = listFiles(b);
-  return fa.length === fb.length && fa.every((f, i) => f === fb[i] && fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f))));
+  return fa.length === fb.length && fa.every((f, i) => f === fb[i] && fs.readFileSync(path.join(a, f), 'latin1') === fs.readFileSync(path.join(b, f), 'latin1'));
 }
 
 /** A scratch project that differs from this one only in its cdk8s.yaml: the stock template's. */
