@@ -89,6 +89,25 @@ describe('validateObject: built-in kinds', () => {
   });
 });
 
+describe('validateObject: inline object types', () => {
+  it('checks the fields of an inline type (StatefulSet volumeClaimTemplates) against its own schema', () => {
+    const sts = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: {
+        serviceName: 'db',
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'postgres:17.2' }] } },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+      },
+    };
+    expect(validateObject(sts)).toEqual([]);
+    (sts.spec.volumeClaimTemplates[0].spec as any).storageClass = 'fast';
+    expect(validateObject(sts)).toEqual(['/spec/volumeClaimTemplates/0/spec: unknown field "storageClass"']);
+  });
+});
+
 describe('validateObject: custom resources', () => {
   it('accepts a valid Certificate', () => {
     expect(validateObject(certificate())).toEqual([]);

@@ -139,6 +139,23 @@ function extractKubernetes(): string {
     if (file.startsWith(apimachinery + path.sep)) return path.relative(path.join(apimachinery, 'apis'), file).split(path.sep).join('/');
     throw new Error(`unexpected declaration in ${file}`);
   }
+  /**
+   * An inline object type (`volumeClaimTemplates?: Array<{ metadata, spec, ... }>`) is declared
+   * inside another interface's file; name it after the property that holds it, or it would take
+   * the place of that file's own interface.
+   */
+  function inlineSuffix(decl: ts.Declaration): string {
+    if (!ts.isTypeLiteralNode(decl)) return '';
+    const names: string[] = [];
+    for (let n: ts.Node | undefined = decl.parent; n; n = n.parent) {
+      if ((ts.isPropertySignature(n) || ts.isPropertyDeclaration(n)) && n.name) names.unshift(n.name.getText().replace(/"/g, ''));
+      if (ts.isInterfaceDeclaration(n) || ts.isClassDeclaration(n)) {
+        names.unshift(n.name?.getText() ?? '');
+        break;
+      }
+    }
+    return `@${names.join('.')}`;
+  }
   const ref = (name: string): Schema => ({ $ref: `#/definitions/${name.replace(/~/g, '~0').replace(/\//g, '~1')}` });
 
   function convert(type: ts.Type): Schema {
@@ -164,7 +181,7 @@ function extractKubernetes(): string {
     if (props.length === 0) return {};
     const decl = type.getSymbol()?.declarations?.[0];
     if (!decl) throw new Error(`anonymous object type: ${checker.typeToString(type)}`);
-    const name = definitionName(decl);
+    const name = definitionName(decl) + inlineSuffix(decl);
     if (!definitions[name]) {
       const schema: Schema = { type: 'object', properties: {}, additionalProperties: false };
       definitions[name] = schema; // before recursing: types are recursive (JSONSchemaProps)
