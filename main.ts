@@ -1,6 +1,9 @@
 import {
-  ArgoCd, CertManager, IngressController, NovahostApp, Platform, SyncWave,
+  ArgoCd, BuildJob, BuildsNamespace, CertManager, IngressController, NovahostApp, Platform, SharedRedis,
 } from './lib';
+
+/** Set to true to run the builds smoke test once: a tiny image pushed, one artifact uploaded. */
+const SMOKE_TEST_BUILD = false;
 
 // This installation, declared: domain, GitOps source, shared services, apps.
 export const platform = new Platform({
@@ -12,16 +15,44 @@ export const platform = new Platform({
 new ArgoCd(platform, 'argocd');
 new IngressController(platform, 'traefik');
 new CertManager(platform, 'cert-manager');
-platform.namespace('builds', { wave: SyncWave.BUILDS });
+const redis = new SharedRedis(platform, 'redis');
 
-new NovahostApp(platform, 'novahost', {
+const novahost = new NovahostApp(platform, 'novahost', {
+  // Cache indexes never change once given: data stays where it was written.
+  cache: { server: redis, index: 0 },
   services: {
     'web': { image: 'ghcr.io/shakalabs/novahost-web:0.1.0', port: 3000, route: { path: '/' } },
-    'api-server': { image: 'ghcr.io/shakalabs/novahost-api-server:0.1.0', port: 9000, route: { path: '/api' }, readiness: { httpPath: '/api/health' }, liveness: { httpPath: '/api/health' } },
-    'build-server': { image: 'ghcr.io/shakalabs/novahost-build-server:0.1.0', port: 9001, readiness: { httpPath: '/health' }, liveness: { httpPath: '/health' } },
+    'api-server': {
+      image: 'ghcr.io/shakalabs/novahost-api-server:0.1.0',
+      port: 9000,
+      route: { path: '/api' },
+      readiness: { httpPath: '/api/health' },
+      liveness: { httpPath: '/api/health' },
+      cache: true,
+      internetEgress: true,
+    },
+    'build-server': {
+      image: 'ghcr.io/shakalabs/novahost-build-server:0.1.0',
+      port: 9001,
+      readiness: { httpPath: '/health' },
+      liveness: { httpPath: '/health' },
+      cache: true,
+      apiAccess: true,
+    },
     'reverse-proxy': { image: 'ghcr.io/shakalabs/novahost-reverse-proxy:0.1.0', port: 8080, readiness: { tcp: true }, liveness: { tcp: true } },
   },
 });
+
+// Builds run as Jobs in their own namespace; only Novahost's build-server may start them.
+const builds = new BuildsNamespace(platform, 'builds', { builderClients: [novahost.service('build-server')] });
+BuildJob.template(builds, 'default', { pushSecret: 'registry-push', cache: { registry: 'ghcr.io/shakalabs/novahost-build-cache:buildcache' } });
+if (SMOKE_TEST_BUILD) {
+  new BuildJob(builds, 'smoke-test', {
+    source: { gitUrl: 'https://github.com/shakalabs/novahost-infra.git', ref: 'main', subdirectory: 'examples/smoke-build' },
+    destination: { image: 'ghcr.io/shakalabs/novahost-smoke-test:0.1.0', pushSecret: 'registry-push' },
+    artifacts: { endpoint: 'https://fra1.digitaloceanspaces.com', bucket: 'novahost-artifacts', prefix: 'smoke/', credentialsSecret: 'artifact-store', path: '/artifacts' },
+  });
+}
 
 new NovahostApp(platform, 'excalidraw', {
   services: {

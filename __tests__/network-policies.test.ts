@@ -120,7 +120,8 @@ describe('reachability of the reference installation, derived from its construct
   const objects = Object.values(Object.fromEntries(reference.manifests())).flat() as any[];
   const apps = reference.node.findAll().filter((c): c is NovahostApp => c instanceof NovahostApp);
   const ingress = reference.ingressPeer!;
-  const services = apps.flatMap((app) => (app as any).services ? [...(app as any).services.values()] : []);
+  const services = apps.flatMap((app) => app.allServices);
+  const pod = (s: { namespace: string; podLabels: Record<string, string> }) => ({ namespace: s.namespace, labels: s.podLabels });
 
   it('covers every service of every app', () => {
     expect(apps.map((a) => a.appName).sort()).toEqual(['excalidraw', 'novahost']);
@@ -133,6 +134,18 @@ describe('reachability of the reference installation, derived from its construct
     for (const svc of services.filter((s: any) => s.app === app)) {
       const pod = { namespace: svc.namespace, labels: svc.podLabels };
       expect([svc.name, canConnect(objects, { namespace: ingress.namespace, labels: ingress.podLabels }, pod, svc.port)]).toEqual([svc.name, routed.has(svc.name)]);
+    }
+  });
+
+  it('a service reaches the database and cache servers exactly when it was wired to them', () => {
+    const servers = apps.flatMap((a) => [a.database?.server, a.cache?.server]).filter((x): x is NonNullable<typeof x> => !!x);
+    expect(servers.length).toBeGreaterThan(0);
+    for (const svc of services) {
+      for (const server of servers) {
+        const granted = (svc.uses.database && svc.app.database?.server === server) || (svc.uses.cache && svc.app.cache?.server === server);
+        expect([svc.namespace, svc.name, server.host, canConnect(objects, pod(svc), pod(server), server.port)])
+          .toEqual([svc.namespace, svc.name, server.host, granted]);
+      }
     }
   });
 

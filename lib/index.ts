@@ -12,3 +12,7 @@ export * from './ingress-controller';
 export * from './ingress-route';
 export * from './novahost-app';
 export * from './network-policies';
+export * from './yaml';
+export * from './shared-redis';
+export * from './builds-namespace';
+export * from './build-job';

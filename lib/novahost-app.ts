@@ -130,6 +130,8 @@ export interface AppService {
   readonly podLabels: Record<string, string>;
   /** ServiceAccount the pods run as (same name as the service). */
   readonly serviceAccountName: string;
+  /** Whether the service was given the app's database and cache settings. */
+  readonly uses: { readonly database: boolean; readonly cache: boolean };
 }
 
 const SECRET_LOOKING = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/i;
@@ -160,6 +162,11 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
     if (props.cache) this.cache = props.cache.server.addCache(this, props.cache);
 
     for (const name of names.sort()) this.addService(name, props.services[name], props);
+  }
+
+  /** Every service's handle, sorted by name. */
+  public get allServices(): AppService[] {
+    return [...this.services.values()];
   }
 
   /** The handle of one service, for routes and other wiring. */
@@ -200,7 +207,8 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
     const labels = standardLabels(id);
     const podLabels = selectorLabels(id);
     const portName = 'http';
-    const handle: AppService = { app: this, name, serviceName: name, namespace: this.namespace, port: svc.port, portName, podLabels, serviceAccountName: name };
+    const handle: AppService = { app: this, name, serviceName: name, namespace: this.namespace, port: svc.port, portName, podLabels, serviceAccountName: name,
+      uses: { database: !!svc.database, cache: !!svc.cache } };
     this.services.set(name, handle);
 
     const env = this.envFor(name, svc, app);
