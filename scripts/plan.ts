@@ -1,0 +1,119 @@
+/**
+ * `npm run plan [-- --ref origin/main] [--allow-destructive] [--allow <ns>/<Kind>/<name>] [--after <dir>]`
+ *
+ * Synthesizes main.ts into a temporary folder (or reads --after <dir>), compares it with dist/ at a
+ * Git ref (default HEAD), prints the plan per namespace and exits 1 when a change is destructive
+ * and not allowed, 2 on a usage or synth error, 0 otherwise.
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { formatPlan, Manifests, plan } from '../lib/plan';
+import { loadManifests, parseManifest } from '../lib/policies/load';
+
+interface Args {
+  ref: string;
+  dist: string;
+  after?: string;
+  allowDestructive: boolean;
+  allow: string[];
+}
+
+const USAGE = 'usage: plan [--ref <git ref>] [--allow-destructive] [--allow <namespace>/<Kind>/<name>]... [--after <dir>] [--dist <path in repo>]';
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { ref: 'HEAD', dist: 'dist', allowDestructive: false, allow: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--ref') args.ref = value();
+    else if (a === '--dist') args.dist = value().replace(/\/+$/, '');
+    else if (a === '--after') args.after = value();
+    else if (a === '--allow') {
+      const v = value();
+      if (!/^[^/]+\/[^/]+\/[^/]+$/.test(v)) throw new UsageError(`--allow ${v}: expected <namespace>/<Kind>/<name>, e.g. shared/PersistentVolumeClaim/data-postgres-0`);
+      args.allow.push(v);
+    } else if (a === '--allow-destructive') args.allowDestructive = true;
+    else if (a === '--help' || a === '-h') throw new UsageError('');
+    else throw new UsageError(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+/** dist/ at a Git ref, read with one `git cat-file --batch` (one process, however many files). */
+function manifestsAtRef(cwd: string, ref: string, dist: string): Map<string, any> {
+  const commit = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd, encoding: 'utf8' });
+  if (commit.status !== 0) throw new UsageError(`git ref ${JSON.stringify(ref)} does not exist here`);
+  const sha = commit.stdout.trim();
+  const files = execFileSync('git', ['ls-tree', '-r', '--name-only', sha, '--', `${dist}/`], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 })
+    .split('\n').filter((f) => /\.ya?ml$/.test(f));
+  const out = new Map<string, any>();
+  if (!files.length) return out;
+  const batch = execFileSync('git', ['cat-file', '--batch'], { cwd, input: files.map((f) => `${sha}:${f}`).join('\n') + '\n', maxBuffer: 1 << 30 });
+  let pos = 0;
+  for (const file of files) {
+    const nl = batch.indexOf(0x0a, pos);
+    const [, type, size] = batch.subarray(pos, nl).toString('utf8').split(' ');
+    if (type !== 'blob') throw new Error(`git cat-file: ${file} at ${ref} is a ${type}`);
+    const text = batch.subarray(nl + 1, nl + 1 + Number(size)).toString('utf8');
+    pos = nl + 1 + Number(size) + 1;
+    parseManifest(file.slice(dist.length + 1), text).forEach((o, k) => out.set(k, o));
+  }
+  return out;
+}
+
+/** A fresh synth of main.ts into a temporary folder, the way `npm run synth` runs it. */
+function synthesize(cwd: string): { manifests: Manifests; cleanup: () => void } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'novahost-plan-'));
+  const cleanup = (): void => fs.rmSync(outdir, { recursive: true, force: true });
+  const r = spawnSync(process.execPath, ['-r', './scripts/swc-register.js', 'main.ts'], {
+    cwd,
+    env: { ...process.env, CDK8S_OUTDIR: outdir, CDK8S_CHECK_UPGRADE: 'false', NODE_OPTIONS: '' },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) {
+    cleanup();
+    throw new Error(`synth of main.ts failed (exit ${r.status}):\n${r.stderr || r.stdout}`);
+  }
+  return { manifests: loadManifests(outdir), cleanup };
+}
+
+export function main(argv: string[], cwd = process.cwd()): number {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    console.error(`${(e as Error).message ? `plan: ${(e as Error).message}\n` : ''}${USAGE}`);
+    return 2;
+  }
+  let cleanup = (): void => undefined;
+  try {
+    const before = manifestsAtRef(cwd, args.ref, args.dist);
+    let after: Manifests;
+    if (args.after) {
+      after = loadManifests(path.resolve(cwd, args.after));
+    } else {
+      const s = synthesize(cwd);
+      after = s.manifests;
+      cleanup = s.cleanup;
+    }
+    const result = plan(before, after, { allowDestructive: args.allowDestructive, allow: args.allow });
+    console.log(`Plan: ${args.after ?? 'main.ts'} against ${args.dist}/ at ${args.ref}\n`);
+    console.log(formatPlan(result));
+    return result.blocked ? 1 : 0;
+  } catch (e) {
+    console.error(`plan: ${e instanceof UsageError ? e.message : (e as Error).stack ?? e}`);
+    return 2;
+  } finally {
+    cleanup();
+  }
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
