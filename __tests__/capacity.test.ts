@@ -119,3 +119,14 @@ describe('the reference installation (dist/)', () => {
     expect(table).not.toMatch(/password|BEGIN|:\/\//i);
   });
 });
+
+describe('pods created at run time', () => {
+  it('count with their namespace ResourceQuota, less what dist/ already runs there', () => {
+    const quota = { kind: 'ResourceQuota', metadata: { name: 'builds', namespace: 'demo' }, spec: { hard: { 'requests.cpu': '500m', 'requests.memory': '1Gi', 'pods': '2' } } };
+    const report = capacityReport([quota, deployment('web', 1, [c('web', '100m', '256Mi')])], []);
+    expect(report.consumers.map((x) => [x.name, x.pods, x.requests.cpuMillis, x.requests.memoryBytes / Mi])).toEqual([
+      ['demo/ResourceQuota/builds', 2, 400, 768],
+      ['demo/Deployment/web', 1, 100, 256],
+    ]);
+  });
+});

@@ -15,6 +15,7 @@ import type { HelmRelease } from './platform';
  *   everything else is up, so the node must have room for it then. This over-counts Jobs that have
  *   finished, which is the safe side on a node that also runs builds.
  * - Chart components whose requests we do not set get a documented estimate (marked `estimated`).
+ * - Pods created at run time (builds) count with their namespace's ResourceQuota (quotaConsumers).
  */
 
 /** Resources of a node, as Kubernetes quantities. */
@@ -244,6 +245,37 @@ export function releasesFromApplications(objects: readonly any[]): HelmRelease[]
     }));
 }
 
+/**
+ * Pods that are created at run time (build Jobs launched from a template) are not in dist/; a
+ * ResourceQuota on their namespace bounds their requests. The quota's `requests.cpu` and
+ * `requests.memory` (or `cpu`/`memory`) count as taken, less what dist/ already puts in that
+ * namespace, so the namespace counts as max(quota, its workloads). A resource the quota does not
+ * bound counts as zero.
+ */
+function quotaConsumers(objects: readonly any[], workloads: readonly Consumer[]): Consumer[] {
+  const out: Consumer[] = [];
+  for (const q of objects) {
+    if (q.kind !== 'ResourceQuota') continue;
+    const hard = q.spec?.hard ?? {};
+    const cpu = hard['requests.cpu'] ?? hard.cpu;
+    const memory = hard['requests.memory'] ?? hard.memory;
+    if (cpu === undefined && memory === undefined) continue;
+    const ns = q.metadata?.namespace;
+    const inNs = workloads.filter((c) => c.name.startsWith(`${ns}/`)).reduce((s, c) => add(s, c.requests), ZERO);
+    out.push({
+      name: `${ns}/ResourceQuota/${q.metadata?.name}`,
+      pods: Number(hard.pods ?? hard['count/pods'] ?? 0),
+      requests: {
+        cpuMillis: Math.max(0, (cpu === undefined ? 0 : parseCpu(cpu)) - inNs.cpuMillis),
+        memoryBytes: Math.max(0, (memory === undefined ? 0 : parseMemory(memory)) - inNs.memoryBytes),
+      },
+      estimated: false,
+      note: 'room for pods created at run time, bounded by the quota',
+    });
+  }
+  return out;
+}
+
 /** Sums the requests of own workloads (from objects) and of chart components (from release values). */
 export function capacityReport(objects: readonly any[], releases: readonly HelmRelease[], capacity: NodeCapacity = DEFAULT_CAPACITY): CapacityReport {
   const consumers: Consumer[] = [];
@@ -257,6 +289,7 @@ export function capacityReport(objects: readonly any[], releases: readonly HelmR
       estimated: false,
     });
   }
+  consumers.push(...quotaConsumers(objects, consumers));
   for (const r of releases) consumers.push(...chartConsumers(r));
   consumers.sort((a, b) => b.requests.memoryBytes - a.requests.memoryBytes || b.requests.cpuMillis - a.requests.cpuMillis || a.name.localeCompare(b.name));
 
