@@ -94,6 +94,14 @@ describe('Platform', () => {
         .toThrow('x: podSecurity "baseline" is below "restricted" without a reason. Fix: pass podSecurityReason');
     });
 
+    it('everything together does not fit the node, with a table of the biggest consumers', () => {
+      const platform = routedPlatform({ capacity: { cpu: '2', memory: '4Gi' } });
+      new NovahostApp(platform, 'big', {
+        services: { web: { ...WEB, replicas: 3, resources: { cpuRequest: '500m', memoryRequest: '2Gi', memoryLimit: '2Gi' } } },
+      });
+      expect(() => platform.manifests()).toThrow(/^capacity: the requests exceed the node.s available resources \(memory by 2.81Gi\)[\s\S]*DOES NOT FIT[\s\S]*big\/Deployment\/web +3 +1.5 +6Gi/);
+    });
+
     it('a third-party chart is declared twice', () => {
       const platform = testPlatform();
       new CertManager(platform, 'cert-manager');

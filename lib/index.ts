@@ -16,3 +16,5 @@ export * from './yaml';
 export * from './shared-redis';
 export * from './builds-namespace';
 export * from './build-job';
+export * from './capacity';
+export * from './policies';

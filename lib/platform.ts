@@ -8,6 +8,7 @@ import { dataProtection, SyncWave } from './gitops/annotations';
 import { checkName, NameRules, MANAGED_BY, PART_OF } from './names';
 import { renderBaselinePolicies, type PodPeer } from './network-policies';
 import { toYaml } from './yaml';
+import { assertCapacity, DEFAULT_CAPACITY, NodeCapacity } from './capacity';
 
 /** Pod Security Admission levels, most restrictive first. */
 export const PodSecurity = {
@@ -109,6 +110,11 @@ export interface PlatformProps {
   readonly issuer?: AcmeIssuer;
   /** @default - `CDK8S_OUTDIR`, else 'dist' */
   readonly outdir?: string;
+  /**
+   * The node(s) everything must fit on: synth fails when the summed requests of all workloads and
+   * chart values exceed it minus the system reserve. @default DEFAULT_CAPACITY (2 vCPU / 4 GiB, one k3s node)
+   */
+  readonly capacity?: NodeCapacity;
 }
 
 /**
@@ -130,6 +136,7 @@ export class Platform extends App {
   public readonly git: Required<GitSource>;
   public readonly ingressClass: IngressClass;
   public readonly issuer: AcmeIssuer;
+  public readonly capacity: NodeCapacity;
 
   private readonly namespaceCharts = new Map<string, NamespaceChart>();
   private readonly releases = new Map<string, { release: HelmRelease; owner: string }>();
@@ -160,6 +167,7 @@ export class Platform extends App {
     this.git = { repoURL: props.git.repoURL, revision: props.git.revision ?? 'main', path: props.git.path ?? 'dist' };
     this.ingressClass = props.ingressClass ?? IngressClasses.TRAEFIK;
     this.issuer = props.issuer ?? AcmeIssuers.PRODUCTION;
+    this.capacity = props.capacity ?? DEFAULT_CAPACITY;
   }
 
   /** `sub.domain`, for an app's host. */
@@ -260,6 +268,7 @@ export class Platform extends App {
       }
       out.set(chart.namespaceName, objects);
     }
+    assertCapacity([...out.values()].flat(), this.helmReleases, this.capacity);
     return out;
   }
 
