@@ -32,7 +32,7 @@ export const BuildInputs = {
     pattern: /^(?![-/.])(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*\.lock$)(?!.*[/.]$)[A-Za-z0-9._/-]+$/,
     maxLength: 255,
     description: 'a Git branch, tag or commit (letters, digits, ".", "_", "-", "/"; no "..", no leading "-")',
-    example: 'main, v1.2.0 or a 40-character commit SHA',
+    example: 'v1.2.0',
   },
   /** `registry[:port]/path:tag`, lower-case repository, a tag required (a build pushes a tag). */
   IMAGE: {
