@@ -3,13 +3,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Real servers for the tests that prove generated config (PostgreSQL comes from npm's
-# embedded-postgres; Redis only from Debian's package).
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "test: installing redis-server (Debian package) for the Redis tests"
+# Real servers for the tests that prove generated config and commands: PostgreSQL itself comes
+# from npm's embedded-postgres; psql/pg_dump/pg_restore and redis-server from Debian's packages.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+for tool in psql pg_dump pg_restore; do
+  command -v "$tool" >/dev/null 2>&1 || { missing+=(postgresql-client); break; }
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test: installing ${missing[*]} (Debian packages) for the real-server tests"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 export CDK8S_CHECK_UPGRADE=false
