@@ -9,6 +9,7 @@ import { cpuMillis, memoryBytes } from './build/quantity';
 import { configError } from './errors';
 import { SYNC_OPTIONS } from './gitops/annotations';
 import { SecretKeyReference } from './handles';
+import { defaultEnvName } from './secrets/inventory';
 import { pinnedImage } from './image';
 import { checkName, NameRules, standardLabels } from './names';
 import { ResourceSpec } from './security';
@@ -245,7 +246,14 @@ function resolveCommon(scope: Construct, builds: BuildsNamespace, props: BuildOp
     throw configError(scope, { field: 'cache', value: props.cache, problem: 'names neither a registry nor a pvc', fix: 'use { registry: "ghcr.io/owner/app:buildcache" } or { pvc: "build-cache" }' });
   }
 
-  const secrets: SecretKeyReference[] = [{ namespace: builds.namespace, name: pushSecret, key: '.dockerconfigjson', description: 'registry credentials with push rights (type kubernetes.io/dockerconfigjson), provided by you' }];
+  const secrets: SecretKeyReference[] = [{
+    namespace: builds.namespace,
+    name: pushSecret,
+    key: '.dockerconfigjson',
+    description: 'registry credentials with push rights (type kubernetes.io/dockerconfigjson), provided by you',
+    type: 'kubernetes.io/dockerconfigjson',
+    value: { kind: 'provided', env: envName(pushSecret, '') },
+  }];
   let artifacts: ResolvedArtifacts | undefined;
   if (props.artifacts) {
     const a = props.artifacts;
@@ -259,7 +267,13 @@ function resolveCommon(scope: Construct, builds: BuildsNamespace, props: BuildOp
       region: checkInput(scope, 'artifacts.region', a.region ?? 'us-east-1', BuildInputs.REGION),
     };
     for (const key of ['access-key-id', 'secret-access-key']) {
-      secrets.push({ namespace: builds.namespace, name: artifacts.credentialsSecret, key, description: `S3 ${key} for uploads to ${artifacts.bucket}, provided by you` });
+      secrets.push({
+        namespace: builds.namespace,
+        name: artifacts.credentialsSecret,
+        key,
+        description: `S3 ${key} for uploads to ${artifacts.bucket}, provided by you`,
+        value: { kind: 'provided', env: envName(artifacts.credentialsSecret, key) },
+      });
     }
   }
   for (const ref of secrets) builds.addSecretReference(ref);
@@ -331,4 +345,9 @@ function checkGitUrl(scope: Construct, url: string): string {
 function checkSeconds(scope: Construct, field: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw configError(scope, { field, value, problem: 'is not a whole number of seconds ≥ 1', fix: 'use e.g. 1800' });
   return value;
+}
+
+/** `REGISTRY_PUSH_PASSWORD`: where `npm run secrets -- --kubectl` reads a provided value from. */
+function envName(secret: string, key: string): string {
+  return defaultEnvName({ name: secret, key });
 }

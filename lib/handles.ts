@@ -23,7 +23,34 @@ export interface SecretKeyReference {
   readonly key: string;
   /** How the value comes to be, for the bootstrap instructions. */
   readonly description: string;
+  /**
+   * Where the value comes from, for `npm run secrets`.
+   * @default - provided by the user, read from an environment variable named after the Secret and key
+   */
+  readonly value?: SecretValue;
+  /** The Secret's type. @default 'Opaque' */
+  readonly type?: 'Opaque' | 'kubernetes.io/dockerconfigjson';
 }
+
+/** How a Secret value comes to be. */
+export type SecretValue =
+  | {
+    /** Random: `length` characters of [A-Za-z0-9] (URL-safe, so it can sit in a connection URL). */
+    readonly kind: 'generated';
+    /** @default 32 */
+    readonly length?: number;
+    /**
+     * Keys with the same group get the same value (an app's password in its own namespace and in
+     * the server's). @default - a value of its own
+     */
+    readonly group?: string;
+  }
+  | {
+    /** Supplied by the user (cloud credentials, a registry login). */
+    readonly kind: 'provided';
+    /** Environment variable `npm run secrets -- --kubectl` reads it from (else it prompts). */
+    readonly env: string;
+  };
 
 /** The app side of a connection request: who is asking, and in which namespace its pods run. */
 export interface ServiceConsumer extends IConstruct {

@@ -325,7 +325,13 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
     for (const [key, ref] of Object.entries(svc.secretEnv ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
       checkName(this, field(`secretEnv.${key}.secret`), ref.secret, NameRules.DNS1123_SUBDOMAIN);
       env.push({ name: key, valueFrom: { secretKeyRef: { name: ref.secret, key: ref.key } } });
-      this.secretRefs.set(`${ref.secret}/${ref.key}`, { namespace: this.namespace, name: ref.secret, key: ref.key, description: `provided by you (${name}: ${key})` });
+      this.secretRefs.set(`${ref.secret}/${ref.key}`, {
+        namespace: this.namespace,
+        name: ref.secret,
+        key: ref.key,
+        description: `${this.appName}/${name} reads it as ${key}`,
+        value: { kind: 'provided', env: key },
+      });
     }
     if (svc.database) {
       if (!this.database) {

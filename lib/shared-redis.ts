@@ -20,6 +20,9 @@ import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
 } from './security';
 
+/** Passwords are random and URL-safe: they sit inside REDIS_URL. */
+const GENERATED_PASSWORD = { kind: 'generated', length: 32 } as const;
+
 export { EvictionPolicies, Persistence } from './redis/config';
 export type { EvictionPolicy, PersistenceMode } from './redis/config';
 
@@ -229,8 +232,8 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
   public get secretReferences(): SecretKeyReference[] {
     const rule = 'random, URL-safe and at least 16 characters, e.g. `openssl rand -hex 24`';
     const refs: SecretKeyReference[] = [
-      { namespace: this.namespace, name: this.systemSecretName(SystemUsers.ADMIN), key: PASSWORD_KEY, description: `password of the Redis user "admin" (operators); ${rule}` },
-      { namespace: this.namespace, name: this.systemSecretName(SystemUsers.HEALTHCHECK), key: PASSWORD_KEY, description: `password of the Redis user "healthcheck" (probes, PING only); ${rule}` },
+      { namespace: this.namespace, name: this.systemSecretName(SystemUsers.ADMIN), key: PASSWORD_KEY, description: `password of the Redis user "admin" (operators); ${rule}`, value: GENERATED_PASSWORD },
+      { namespace: this.namespace, name: this.systemSecretName(SystemUsers.HEALTHCHECK), key: PASSWORD_KEY, description: `password of the Redis user "healthcheck" (probes, PING only); ${rule}`, value: GENERATED_PASSWORD },
     ];
     for (const c of this.sortedCaches()) refs.push(c.serverPassword, c.password);
     return refs;
@@ -418,12 +421,14 @@ class RedisCache implements CacheHandle {
       name: appSecret,
       key: PASSWORD_KEY,
       description: `password of Redis user "${user}" on ${pathOf(redis)}; the same value as ${redis.namespace}/${serverSecret}; random, URL-safe, at least 16 characters, e.g. \`openssl rand -hex 24\``,
+      value: { ...GENERATED_PASSWORD, group: `${redis.namespace}/${redis.name}/${user}` },
     };
     this.serverPassword = {
       namespace: redis.namespace,
       name: serverSecret,
       key: PASSWORD_KEY,
       description: `password of Redis user "${user}" for the server's ACL file; the same value as ${consumer.namespace}/${appSecret}`,
+      value: { ...GENERATED_PASSWORD, group: `${redis.namespace}/${redis.name}/${user}` },
     };
   }
 
