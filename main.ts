@@ -1,5 +1,5 @@
 import {
-  ArgoCd, BuildJob, BuildsNamespace, CertManager, IngressController, NovahostApp, Platform, SharedRedis,
+  ArgoCd, BuildJob, BuildsNamespace, CertManager, IngressController, NovahostApp, Platform, SharedPostgres, SharedRedis,
 } from './lib';
 
 /** Set to true to run the builds smoke test once: a tiny image pushed, one artifact uploaded. */
@@ -15,9 +15,11 @@ export const platform = new Platform({
 new ArgoCd(platform, 'argocd');
 new IngressController(platform, 'traefik');
 new CertManager(platform, 'cert-manager');
+const postgres = new SharedPostgres(platform, 'postgres');
 const redis = new SharedRedis(platform, 'redis');
 
 const novahost = new NovahostApp(platform, 'novahost', {
+  database: { server: postgres, extensions: ['timescaledb'] },
   // Cache indexes never change once given: data stays where it was written.
   cache: { server: redis, index: 0 },
   services: {
@@ -28,6 +30,7 @@ const novahost = new NovahostApp(platform, 'novahost', {
       route: { path: '/api' },
       readiness: { httpPath: '/api/health' },
       liveness: { httpPath: '/api/health' },
+      database: true,
       cache: true,
       internetEgress: true,
     },
@@ -36,15 +39,25 @@ const novahost = new NovahostApp(platform, 'novahost', {
       port: 9001,
       readiness: { httpPath: '/health' },
       liveness: { httpPath: '/health' },
+      database: true,
       cache: true,
       apiAccess: true,
     },
-    'reverse-proxy': { image: 'ghcr.io/shakalabs/novahost-reverse-proxy:0.1.0', port: 8080, readiness: { tcp: true }, liveness: { tcp: true } },
+    'reverse-proxy': {
+      image: 'ghcr.io/shakalabs/novahost-reverse-proxy:0.1.0',
+      port: 8080,
+      readiness: { tcp: true },
+      liveness: { tcp: true },
+      resources: { memoryRequest: '64Mi', memoryLimit: '128Mi' },
+    },
   },
 });
 
 // Builds run as Jobs in their own namespace; only Novahost's build-server may start them.
-const builds = new BuildsNamespace(platform, 'builds', { builderClients: [novahost.service('build-server')] });
+const builds = new BuildsNamespace(platform, 'builds', {
+  builderClients: [novahost.service('build-server')],
+  maxConcurrentBuilds: 1, // one 4 GiB node: a second concurrent build would not fit beside monitoring
+});
 BuildJob.template(builds, 'default', { pushSecret: 'registry-push', cache: { registry: 'ghcr.io/shakalabs/novahost-build-cache:buildcache' } });
 if (SMOKE_TEST_BUILD) {
   new BuildJob(builds, 'smoke-test', {
@@ -64,6 +77,7 @@ new NovahostApp(platform, 'excalidraw', {
       route: { path: '/' },
       runAsUser: 101,
       writablePaths: ['/tmp', '/var/cache/nginx', '/var/run'],
+      resources: { cpuRequest: '10m', memoryRequest: '32Mi', memoryLimit: '64Mi' }, // static files
     },
   },
 });

@@ -69,7 +69,7 @@ describe('SharedPostgres', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: 'RuntimeDefault' } });
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(c.volumeMounts.map((m: any) => m.mountPath).sort()).toEqual(['/etc/postgresql', '/tmp', '/var/lib/postgresql/data', '/var/run/postgresql']);
-    expect(c.resources.limits.memory).toBe('1536Mi');
+    expect(c.resources.limits.memory).toBe('1Gi');
     expect(findObject(shared, 'Namespace', 'shared').metadata.labels['pod-security.kubernetes.io/enforce']).toBe(PodSecurity.RESTRICTED);
     const job = findObject(shared, 'Job', 'postgres-provision').spec.template.spec;
     const cron = findObject(shared, 'CronJob', 'postgres-backup').spec.jobTemplate.spec.template.spec;

@@ -64,9 +64,9 @@ export interface PostgresStorage {
  * 2 vCPU / 4 GiB node, with the server's memory limit at 1.5 GiB.
  */
 export interface PostgresSettings {
-  /** @default '384MB' (a quarter of the memory limit) */
+  /** @default '256MB' (a quarter of the memory limit) */
   readonly sharedBuffers?: string;
-  /** Planner's guess of the OS cache available. @default '1GB' */
+  /** Planner's guess of the OS cache available. @default '768MB' */
   readonly effectiveCacheSize?: string;
   /** Per sort/hash operation, per connection. @default '8MB' */
   readonly workMem?: string;
@@ -107,7 +107,7 @@ export interface PostgresBackup {
   readonly retentionDays?: number;
   /** The backups volume (kept when everything else is deleted). @default 20Gi, the default class */
   readonly storage?: PostgresStorage;
-  /** @default 100m / 256Mi requested, 512Mi limit */
+  /** @default 50m / 64Mi requested, 256Mi limit (pg_dump streams; it holds little in memory) */
   readonly resources?: ResourceSpec;
   /** @default - dumps stay on the backups volume only */
   readonly s3?: PostgresS3Upload;
@@ -122,7 +122,7 @@ export interface SharedPostgresProps {
   readonly runAsUser?: number;
   /** The data volume. @default 20Gi, the default class */
   readonly storage?: PostgresStorage;
-  /** @default 250m / 1Gi requested, 1536Mi memory limit, no CPU limit */
+  /** @default 250m / 512Mi requested, 1Gi memory limit, no CPU limit (sized for a shared 4 GiB node) */
   readonly resources?: ResourceSpec;
   /** @default PostgresSettings' defaults */
   readonly settings?: PostgresSettings;
@@ -413,8 +413,8 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
       ['max_connections', maxConnections],
       ['password_encryption', 'scram-sha-256'],
       ['shared_preload_libraries', this.sharedPreloadLibraries.join(',')],
-      ['shared_buffers', memory('sharedBuffers', s.sharedBuffers, '384MB')],
-      ['effective_cache_size', memory('effectiveCacheSize', s.effectiveCacheSize, '1GB')],
+      ['shared_buffers', memory('sharedBuffers', s.sharedBuffers, '256MB')],
+      ['effective_cache_size', memory('effectiveCacheSize', s.effectiveCacheSize, '768MB')],
       ['work_mem', memory('workMem', s.workMem, '8MB')],
       ['maintenance_work_mem', memory('maintenanceWorkMem', s.maintenanceWorkMem, '128MB')],
       // Huge pages in a pod's cgroup can end in SIGBUS when the node has some; shared memory
@@ -580,7 +580,7 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
                 { name: 'NO_TS_TUNE', value: 'true' },
                 { name: 'TIMESCALEDB_TELEMETRY', value: 'off' },
               ],
-              resources: resourceRequirements(props.resources, { cpuRequest: '250m', memoryRequest: '1Gi', memoryLimit: '1536Mi' }),
+              resources: resourceRequirements(props.resources, { cpuRequest: '250m', memoryRequest: '512Mi', memoryLimit: '1Gi' }),
               securityContext: restrictedContainerSecurityContext(),
               // initdb on an empty volume and crash recovery may take minutes; liveness waits.
               startupProbe: { exec: { command: isReady }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 },
@@ -731,7 +731,7 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
         retentionDays: this.backup.retentionDays,
       })],
       env: this.superuserEnv(),
-      resources: resourceRequirements(this.backup.resources, { cpuRequest: '100m', memoryRequest: '256Mi', memoryLimit: '512Mi' }),
+      resources: resourceRequirements(this.backup.resources, { cpuRequest: '50m', memoryRequest: '64Mi', memoryLimit: '256Mi' }),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: [backups, tmp.mount],
     };

@@ -30,7 +30,7 @@ export type { EvictionPolicy, PersistenceMode } from './redis/config';
 const REDIS_UID = 999;
 const PORT_NAME = 'redis';
 const PASSWORD_KEY = 'password';
-const DEFAULT_RESOURCES: ResourceSpec = { cpuRequest: '50m', memoryRequest: '256Mi', memoryLimit: '512Mi' };
+const DEFAULT_RESOURCES: ResourceSpec = { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '512Mi' };
 /**
  * maxmemory may use at most this share of the container's memory limit: the rest is for
  * fragmentation, client buffers and the copy-on-write pages of the fork that rewrites the AOF or
@@ -62,7 +62,7 @@ export interface SharedRedisProps {
   readonly storageSize?: string;
   /** StorageClass of the data volume. @default - the cluster's default StorageClass */
   readonly storageClass?: string;
-  /** @default 50m CPU and 256Mi memory requested, 512Mi memory limit, no CPU limit */
+  /** @default 50m CPU and 128Mi memory requested, 512Mi memory limit (room for maxmemory), no CPU limit */
   readonly resources?: ResourceSpec;
   /**
    * Confine each app's ACL user to keys and channels `<app>:*` unless the app opts out with

@@ -72,7 +72,7 @@ describe('provisioning against a real PostgreSQL', () => {
   });
 
   it('starts with the rendered postgresql.conf', () => {
-    expect(pg.query('SHOW shared_buffers')).toBe('384MB');
+    expect(pg.query('SHOW shared_buffers')).toBe('256MB');
     expect(pg.query('SHOW max_connections')).toBe('100');
     expect(pg.query('SHOW password_encryption')).toBe('scram-sha-256');
   });

@@ -73,7 +73,7 @@ export class ArgoCd extends NamespacedConstruct {
         cm: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
         params: { 'server.insecure': false },
       },
-      controller: { resources: chartResources('100m', '384Mi', '768Mi') },
+      controller: { resources: chartResources('100m', '256Mi', '768Mi') },
       server: { resources: chartResources('25m', '64Mi', '256Mi') },
       repoServer: { resources: chartResources('25m', '96Mi', '384Mi') },
       redis: { resources: chartResources('10m', '32Mi', '96Mi') },

@@ -28,7 +28,13 @@ export function kubectlScript(inventory: readonly InventorySecret[]): string {
     '# existing NAMESPACE SECRET KEY: the value a Secret already holds, or nothing.',
     'existing() { local k="${3//./\\\\.}"; kubectl -n "$1" get secret "$2" -o "jsonpath={.data.$k}" 2>/dev/null | base64 -d 2>/dev/null || true; }',
     '# provided VARIABLE DESCRIPTION: the variable from the environment, else asked for (not echoed).',
-    'provided() { if [ -z "${!1:-}" ]; then read -rsp "$1 ($2): " "$1"; echo >&2; fi; [ -n "${!1}" ] || { echo "$1 is empty" >&2; exit 1; }; }',
+    'provided() {',
+    '  if [ -z "${!1:-}" ]; then',
+    '    [ -t 0 ] || { echo "missing $1 ($2): set it in the environment" >&2; exit 1; }',
+    '    read -rsp "$1 ($2): " "$1"; echo >&2',
+    '  fi',
+    '  [ -n "${!1}" ] || { echo "$1 is empty" >&2; exit 1; }',
+    '}',
     '',
   ];
   const namespaces = [...new Set(inventory.map((s) => s.namespace))].sort();
