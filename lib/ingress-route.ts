@@ -6,9 +6,38 @@ import { Middleware } from '../imports/traefik-middleware-traefik.io';
 import { configError, pathOf } from './errors';
 import { needsCrd } from './gitops/annotations';
 import { NetworkPolicies } from './network-policies';
+import type { IConstruct } from 'constructs';
 import { checkName, hostToName, NameRules, PART_OF, MANAGED_BY } from './names';
 import type { AppService } from './novahost-app';
 import { NamespaceChart, Platform } from './platform';
+
+/** Something that answers Traefik forward-auth requests for routes with `sso: true` (Authelia). */
+export interface ForwardAuthProvider extends IConstruct {
+  /** URL Traefik calls before every request of an sso route. */
+  readonly forwardAuthAddress: string;
+  /** Response headers of the provider passed on to the app (`Remote-User`, ...). */
+  readonly authResponseHeaders: readonly string[];
+}
+
+const forwardAuthProviders = new WeakMap<Platform, ForwardAuthProvider>();
+
+/** Called by the construct that answers forward-auth requests; one per platform. */
+export function registerForwardAuth(provider: ForwardAuthProvider): void {
+  const platform = Platform.of(provider);
+  const existing = forwardAuthProviders.get(platform);
+  if (existing) {
+    throw configError(provider, { field: 'single sign-on', value: pathOf(provider), problem: `is already provided by ${pathOf(existing)}`, fix: 'declare one SSO provider per platform' });
+  }
+  forwardAuthProviders.set(platform, provider);
+}
+
+/** The platform's forward-auth provider, if one is declared. */
+export function forwardAuthOf(platform: Platform): ForwardAuthProvider | undefined {
+  return forwardAuthProviders.get(platform);
+}
+
+/** Name of the forward-auth Middleware in each namespace with sso routes (Middlewares stay in their namespace). */
+export const SSO_MIDDLEWARE = 'sso-forward-auth';
 
 export interface IngressRouteProps {
   /** Fully qualified host, e.g. `novahost.shakalabs.com`. */
@@ -24,6 +53,12 @@ export interface IngressRouteProps {
    * Middleware). @default false - the service sees the full path
    */
   readonly stripPrefix?: boolean;
+  /**
+   * Only signed-in users get through: Traefik asks the platform's SSO provider (Authelia) first,
+   * with a forwardAuth Middleware. Synth fails when no provider is declared.
+   * @default false
+   */
+  readonly sso?: boolean;
 }
 
 /**
@@ -35,6 +70,8 @@ export class IngressRoute extends Construct {
   public readonly path: string;
   public readonly backend: AppService;
   public readonly stripPrefix: boolean;
+  /** Whether only signed-in users get through (forward auth). */
+  public readonly sso: boolean;
   /** Name of the Traefik Middleware, when the prefix is stripped. */
   public readonly middlewareName?: string;
 
@@ -45,6 +82,7 @@ export class IngressRoute extends Construct {
     this.path = normalizePath(this, props.path ?? '/');
     this.backend = props.backend;
     this.stripPrefix = props.stripPrefix ?? false;
+    this.sso = props.sso ?? false;
 
     if (props.port !== undefined && props.port !== props.backend.port) {
       throw configError(this, {
@@ -162,8 +200,19 @@ class HostRoutes {
         fix: 'declare new IngressController(platform, ...) or use an ingress class that names its controller pods',
       });
     }
+    const sso = forwardAuthOf(platform);
+    const needsSso = [...this.hosts.values()].flat().find((r) => r.sso);
+    if (needsSso && !sso) {
+      throw configError(needsSso, {
+        field: 'sso',
+        value: true,
+        problem: 'asks for single sign-on, but the platform declares no SSO provider',
+        fix: "declare new Authelia(platform, 'authelia', {...}) or remove sso from the route",
+      });
+    }
     const network = NetworkPolicies.of(platform);
     const solverNamespaces = new Set<string>();
+    const ssoNamespaces = new Set<string>();
     for (const host of [...this.hosts.keys()].sort()) {
       const routes = [...this.hosts.get(host)!].sort((a, b) => a.path.localeCompare(b.path));
       const chart = platform.namespace(routes[0].backend.namespace);
@@ -221,12 +270,33 @@ class HostRoutes {
           sides: 'ingress',
         });
       }
-      const plain = routes.filter((r) => !r.stripPrefix);
+      const ns = chart.namespaceName;
+      if (sso && routes.some((r) => r.sso) && !ssoNamespaces.has(ns)) {
+        ssoNamespaces.add(ns);
+        // Middlewares may not cross namespaces, so each namespace with sso routes gets its own.
+        new Middleware(chart, 'SsoForwardAuth', {
+          metadata: { name: SSO_MIDDLEWARE, labels: { ...routeLabels(host), 'app.kubernetes.io/instance': 'sso' }, annotations: needsCrd() },
+          spec: { forwardAuth: { address: sso.forwardAuthAddress, trustForwardHeader: true, authResponseHeaders: [...sso.authResponseHeaders] } },
+        });
+      }
+      // Annotations are per Ingress: routes are grouped by the Middlewares they need, and the
+      // sign-in check runs before the prefix is stripped (the provider sees the original URL).
+      const middlewares = (r: IngressRoute) => [
+        ...(r.sso ? [`${ns}-${SSO_MIDDLEWARE}@kubernetescrd`] : []),
+        ...(r.stripPrefix ? [`${r.backend.namespace}-${r.middlewareName}@kubernetescrd`] : []),
+      ].join(',');
+      const plain = routes.filter((r) => !r.stripPrefix && !r.sso);
       if (plain.length) ingress('Ingress', name, plain, {});
+      const signedIn = routes.filter((r) => !r.stripPrefix && r.sso);
+      if (signedIn.length) {
+        ingress('IngressSso', checkName(signedIn[0], 'ingress name', `${name}-sso`.slice(0, 253), NameRules.DNS1123_SUBDOMAIN), signedIn, {
+          'traefik.ingress.kubernetes.io/router.middlewares': middlewares(signedIn[0]),
+        });
+      }
       for (const r of routes.filter((x) => x.stripPrefix)) {
         const ingressName = checkName(r, 'ingress name', `${name}-${pathSlug(r.path)}`.slice(0, 253), NameRules.DNS1123_SUBDOMAIN);
         ingress(`Ingress-${r.path}`, ingressName, [r], {
-          'traefik.ingress.kubernetes.io/router.middlewares': `${r.backend.namespace}-${r.middlewareName}@kubernetescrd`,
+          'traefik.ingress.kubernetes.io/router.middlewares': middlewares(r),
         });
       }
     }

@@ -39,6 +39,8 @@ export interface ServiceRoute {
   readonly host?: string;
   /** Remove the prefix before the request reaches the service. @default false (prefix kept) */
   readonly stripPrefix?: boolean;
+  /** Only signed-in users get through (the platform's SSO provider, Authelia). @default false */
+  readonly sso?: boolean;
 }
 
 /** Reference to one key of a Secret in the app's namespace. */
@@ -280,6 +282,7 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
         host: svc.route.host ?? this.host,
         path: svc.route.path,
         stripPrefix: svc.route.stripPrefix,
+        sso: svc.route.sso,
         backend: handle,
       });
     }
