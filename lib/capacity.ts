@@ -185,6 +185,35 @@ export const CHART_COMPONENTS: Readonly<Record<string, readonly ChartComponent[]
     // PreSync hook Job that creates the Redis password Secret.
     { name: 'redisSecretInit', resources: 'redisSecretInit.resources', replicas: 1, enabled: { path: 'redisSecretInit.enabled', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
   ],
+  'kube-prometheus-stack': [
+    { name: 'prometheus', resources: 'prometheus.prometheusSpec.resources', replicas: 'prometheus.prometheusSpec.replicas', estimate: { cpu: '50m', memory: '256Mi' } },
+    // The operator adds a config-reloader container to the Prometheus (and Alertmanager) pod.
+    { name: 'prometheus-config-reloader', resources: 'prometheusOperator.prometheusConfigReloader.resources', replicas: 'prometheus.prometheusSpec.replicas', estimate: { cpu: '5m', memory: '16Mi' } },
+    { name: 'operator', resources: 'prometheusOperator.resources', enabled: { path: 'prometheusOperator.enabled', default: true }, estimate: { cpu: '10m', memory: '48Mi' } },
+    { name: 'alertmanager', resources: 'alertmanager.alertmanagerSpec.resources', replicas: 'alertmanager.alertmanagerSpec.replicas', enabled: { path: 'alertmanager.enabled', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
+    { name: 'alertmanager-config-reloader', resources: 'prometheusOperator.prometheusConfigReloader.resources', replicas: 'alertmanager.alertmanagerSpec.replicas', enabled: { path: 'alertmanager.enabled', default: true }, estimate: { cpu: '5m', memory: '16Mi' } },
+    // Subcharts: kube-prometheus-stack's values.yaml does not list their `resources`, so the
+    // platform leaves them unset and these estimates count (Grafana with its two k8s-sidecars).
+    { name: 'grafana', resources: 'grafana.resources', enabled: { path: 'grafana.enabled', default: true }, estimate: { cpu: '25m', memory: '128Mi' } },
+    { name: 'kube-state-metrics', resources: 'kube-state-metrics.resources', enabled: { path: 'kubeStateMetrics.enabled', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
+    { name: 'node-exporter', resources: 'prometheus-node-exporter.resources', enabled: { path: 'nodeExporter.enabled', default: true }, estimate: { cpu: '10m', memory: '16Mi' } },
+    // Hook Jobs that create and patch the admission webhook's certificate, one after the other.
+    { name: 'admission-webhook-jobs', resources: 'prometheusOperator.admissionWebhooks.patch.resources', replicas: 1, enabled: { path: 'prometheusOperator.admissionWebhooks.enabled', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
+  ],
+  // Monolithic mode; the read/write/backend targets render only in SimpleScalable mode.
+  'loki': [
+    { name: 'single-binary', resources: 'singleBinary.resources', replicas: 'singleBinary.replicas', estimate: { cpu: '50m', memory: '256Mi' } },
+    { name: 'gateway', resources: 'gateway.resources', replicas: 'gateway.replicas', enabled: { path: 'gateway.enabled', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
+    // memcached sized by allocatedMemory (8192 and 1024 MB by default) plus its exporter.
+    { name: 'chunks-cache', resources: 'chunksCache.resources', enabled: { path: 'chunksCache.enabled', default: true }, estimate: { cpu: '500m', memory: '9830Mi' } },
+    { name: 'results-cache', resources: 'resultsCache.resources', enabled: { path: 'resultsCache.enabled', default: true }, estimate: { cpu: '500m', memory: '1229Mi' } },
+    { name: 'canary', resources: 'lokiCanary.resources', enabled: { path: 'lokiCanary.enabled', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
+  ],
+  // A DaemonSet: one pod on the one node.
+  'alloy': [
+    { name: 'alloy', resources: 'alloy.resources', estimate: { cpu: '25m', memory: '128Mi' } },
+    { name: 'config-reloader', resources: 'configReloader.resources', enabled: { path: 'configReloader.enabled', default: true }, estimate: { cpu: '10m', memory: '50Mi' } },
+  ],
 };
 
 /** Counted for a chart without a CHART_COMPONENTS entry; deliberately not small. */
