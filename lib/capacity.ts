@@ -170,6 +170,11 @@ export const CHART_COMPONENTS: Readonly<Record<string, readonly ChartComponent[]
     // A post-install hook Job (see the module's decisions on hooks).
     { name: 'startupapicheck', resources: 'startupapicheck.resources', replicas: 1, enabled: { path: 'startupapicheck.enabled', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
   ],
+  'external-secrets': [
+    { name: 'controller', resources: 'resources', replicas: 'replicaCount', estimate: { cpu: '10m', memory: '64Mi' } },
+    { name: 'webhook', resources: 'webhook.resources', replicas: 'webhook.replicaCount', enabled: { path: 'webhook.create', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
+    { name: 'certController', resources: 'certController.resources', replicas: 'certController.replicaCount', enabled: { path: 'certController.create', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
+  ],
   'traefik': [
     { name: 'traefik', resources: 'resources', replicas: 'deployment.replicas', estimate: { cpu: '50m', memory: '64Mi' } },
   ],
