@@ -21,3 +21,4 @@ export * from './capacity';
 export * from './policies';
 export * from './secrets/inventory';
 export * from './secrets/bootstrap';
+export * from './external-secrets';
