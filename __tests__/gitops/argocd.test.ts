@@ -1,4 +1,4 @@
-import { ArgoCd, CertManager, IngressController, NovahostApp, SyncWave } from '../../lib';
+import { ArgoCd, CertManager, IngressController, NovahostApp, SharedPostgres, SharedRedis, SyncWave } from '../../lib';
 import { findObject, synthesize, testPlatform } from '../support/platform';
 
 function reference(layout: 'shared' | 'isolated' = 'shared') {
@@ -6,9 +6,15 @@ function reference(layout: 'shared' | 'isolated' = 'shared') {
   new ArgoCd(platform, 'argocd');
   new IngressController(platform, 'traefik', layout === 'isolated' ? { namespace: 'ingress' } : {});
   new CertManager(platform, 'cert-manager', layout === 'isolated' ? { namespace: 'cert-manager' } : {});
+  const postgres = new SharedPostgres(platform, 'postgres', layout === 'isolated' ? { namespace: 'postgres' } : {});
+  const redis = new SharedRedis(platform, 'redis', layout === 'isolated' ? { namespace: 'redis' } : {});
   platform.namespace('builds', { wave: SyncWave.BUILDS });
   platform.namespace('data', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
-  new NovahostApp(platform, 'novahost', { services: { web: { image: 'ghcr.io/example/web:1.0.0', port: 3000, route: { path: '/' } } } });
+  new NovahostApp(platform, 'novahost', {
+    database: { server: postgres },
+    cache: { server: redis, index: 0 },
+    services: { web: { image: 'ghcr.io/example/web:1.0.0', port: 3000, route: { path: '/' }, database: true, cache: true } },
+  });
   return { platform, out: synthesize(platform) };
 }
 
@@ -41,7 +47,15 @@ describe('ArgoCd app-of-apps', () => {
       expect(app.spec.syncPolicy.syncOptions).toContain('CreateNamespace=false');
       expect(app.spec.project).toBe('platform');
     }
-    if (layout === 'isolated') expect(Object.keys(out).sort()).toEqual(['argocd', 'builds', 'cert-manager', 'data', 'ingress', 'novahost']);
+    if (layout === 'isolated') {
+      expect(Object.keys(out).sort()).toEqual(['argocd', 'builds', 'cert-manager', 'data', 'ingress', 'novahost', 'postgres', 'redis']);
+      expect(out.postgres.map((o) => o.kind)).toEqual(expect.arrayContaining(['StatefulSet', 'Job', 'CronJob']));
+      expect(out.redis.map((o) => o.kind)).toContain('StatefulSet');
+      // The app's connection settings follow the servers into their namespaces.
+      const env = out.novahost.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].env;
+      expect(env).toEqual(expect.arrayContaining([{ name: 'PGHOST', value: 'postgres.postgres.svc.cluster.local' }]));
+      expect(JSON.stringify(env)).toContain('redis.redis.svc.cluster.local:6379/0');
+    }
   });
 
   it('orders waves: Argo CD, operators, shared services, builds, apps', () => {
