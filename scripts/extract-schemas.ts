@@ -32,6 +32,13 @@ const CRD_FILES = [
   'prometheusoperator-servicemonitor.yaml',
   'prometheusoperator-prometheusrule.yaml',
   'externalsecrets-externalsecret.yaml',
+  // The Flux engine (lib/gitops/flux.ts) and its image automation.
+  'flux-gitrepository.yaml',
+  'flux-kustomization.yaml',
+  'flux-helmrelease.yaml',
+  'flux-imagerepository.yaml',
+  'flux-imagepolicy.yaml',
+  'flux-imageupdateautomation.yaml',
 ];
 
 /** Charts the platform installs or will install. */
