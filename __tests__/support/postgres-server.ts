@@ -69,6 +69,24 @@ function runAs(): { uid?: number; gid?: number } {
   return { uid: 65534, gid: 65534 };
 }
 
+/**
+ * The server binaries as the non-root user sees them. A checkout under a private folder (root's
+ * home, say) is not reachable by that user; then the binaries are copied, once per test process,
+ * to a world-readable temp folder.
+ */
+let copiedBinaries: string | undefined;
+function binariesRunnableBy(bin: string, ids: { uid?: number; gid?: number }): string {
+  if (ids.uid === undefined) return bin;
+  if (spawnSync(path.join(bin, 'postgres'), ['--version'], { ...ids }).status === 0) return bin;
+  if (!copiedBinaries) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novahost-pg-bin-'));
+    fs.chmodSync(dir, 0o755);
+    fs.cpSync(path.dirname(bin), dir, { recursive: true, verbatimSymlinks: true });
+    copiedBinaries = path.join(dir, 'bin');
+  }
+  return copiedBinaries;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -83,7 +101,8 @@ async function freePort(): Promise<number> {
 /** Initialises a fresh cluster in a temp folder and starts it; about 1-2 s. */
 export async function startPostgres(options: StartOptions = {}): Promise<TestPostgres> {
   const major = requireClientTools().major;
-  const bin = serverBinaries();
+  const ids = runAs();
+  const bin = binariesRunnableBy(serverBinaries(), ids);
   const serverVersion = execFileSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8' });
   const serverMajor = Number(/(\d+)\.\d+/.exec(serverVersion)?.[1]);
   if (serverMajor > major) {
@@ -93,7 +112,6 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
   // initdb runs as a non-root user: the parent of the data folder must be writable by it.
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'novahost-pg-'));
   fs.chmodSync(workDir, 0o777);
-  const ids = runAs();
   const superuser = 'postgres';
   const superuserPassword = 'test-superuser-pw';
   const pwfile = path.join(workDir, 'pwfile');
