@@ -8,8 +8,24 @@ import { needsCrd } from './gitops/annotations';
 import { NetworkPolicies } from './network-policies';
 import type { IConstruct } from 'constructs';
 import { checkName, hostToName, NameRules, PART_OF, MANAGED_BY } from './names';
-import type { AppService } from './novahost-app';
 import { NamespaceChart, Platform } from './platform';
+
+/**
+ * What a route needs of the Service that answers it. A NovahostApp's AppService is one; a chart's
+ * Service (Grafana) is described by the construct that installs the chart.
+ */
+export interface RouteBackend {
+  /** Short DNS-1123 name, used in NetworkPolicy names. */
+  readonly name: string;
+  readonly serviceName: string;
+  readonly namespace: string;
+  /** Service port. */
+  readonly port: number;
+  /** Labels of the pods behind the Service. */
+  readonly podLabels: Record<string, string>;
+  /** Port the pods listen on, for the NetworkPolicy. @default - the Service port */
+  readonly targetPort?: number;
+}
 
 /** Something that answers Traefik forward-auth requests for routes with `sso: true` (Authelia). */
 export interface ForwardAuthProvider extends IConstruct {
@@ -45,7 +61,7 @@ export interface IngressRouteProps {
   /** Path prefix, starting with `/`. @default '/' */
   readonly path?: string;
   /** The service that answers. */
-  readonly backend: AppService;
+  readonly backend: RouteBackend;
   /** Port of the backend; must be the service's port. @default - the service's port */
   readonly port?: number;
   /**
@@ -68,7 +84,7 @@ export interface IngressRouteProps {
 export class IngressRoute extends Construct {
   public readonly host: string;
   public readonly path: string;
-  public readonly backend: AppService;
+  public readonly backend: RouteBackend;
   public readonly stripPrefix: boolean;
   /** Whether only signed-in users get through (forward auth). */
   public readonly sso: boolean;
@@ -254,7 +270,7 @@ class HostRoutes {
         network.allow(r, {
           from: controller!,
           to: { namespace: r.backend.namespace, podLabels: r.backend.podLabels, name: r.backend.name },
-          ports: [{ port: r.backend.port }],
+          ports: [{ port: r.backend.targetPort ?? r.backend.port }],
           reason: `route ${host}${r.path}`,
           sides: 'ingress',
         });

@@ -1,0 +1,132 @@
+/**
+ * The platform's alerts, as data: one PrometheusRule renders them, and the tests parse every
+ * expression with Prometheus' own PromQL grammar and check each metric name against what the
+ * exporters emit.
+ */
+
+/** One alerting rule. */
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  /** How long the condition must hold (Prometheus duration). */
+  readonly for: string;
+  readonly severity: 'warning' | 'critical';
+  readonly summary: string;
+  readonly description: string;
+}
+
+export interface AlertOptions {
+  /** CronJobs whose name matches count as backups (RE2, anchored by Prometheus). */
+  readonly backupCronJobPattern: string;
+  /** A backup older than this many hours alerts. */
+  readonly backupMaxAgeHours: number;
+  /** A certificate expiring within this many days alerts. */
+  readonly certificateExpiryDays: number;
+  /** A PVC fuller than this share alerts. */
+  readonly volumeFullRatio: number;
+}
+
+export const DEFAULT_ALERT_OPTIONS: AlertOptions = {
+  backupCronJobPattern: '.*backup.*',
+  backupMaxAgeHours: 26,
+  certificateExpiryDays: 14,
+  volumeFullRatio: 0.8,
+};
+
+/** The platform's alert groups by name. */
+export function platformAlerts(o: AlertOptions = DEFAULT_ALERT_OPTIONS): Record<string, AlertRule[]> {
+  const backup = `cronjob=~"${o.backupCronJobPattern}"`;
+  const maxAge = o.backupMaxAgeHours * 3600;
+  return {
+    'novahost.data-services': [
+      {
+        alert: 'RedisDown',
+        expr: 'redis_up == 0 or up{container="redis-exporter"} == 0',
+        for: '2m',
+        severity: 'critical',
+        summary: 'Redis {{ $labels.namespace }}/{{ $labels.pod }} is down',
+        description: 'The exporter cannot reach Redis (redis_up is 0), or Prometheus cannot reach the exporter. Apps lose their caches and queues.',
+      },
+      {
+        alert: 'PostgresDown',
+        expr: 'pg_up == 0 or up{container="postgres-exporter"} == 0',
+        for: '2m',
+        severity: 'critical',
+        summary: 'PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} is down',
+        description: 'The exporter cannot connect to PostgreSQL (pg_up is 0), or Prometheus cannot reach the exporter.',
+      },
+      {
+        alert: 'PersistentVolumeFillingUp',
+        expr: `max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes) > ${o.volumeFullRatio}`,
+        for: '10m',
+        severity: 'warning',
+        summary: 'PVC {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is {{ $value | humanizePercentage }} full',
+        description: `The volume is more than ${Math.round(o.volumeFullRatio * 100)}% full. Grow the PVC (storageSize) or lower the retention before writes fail.`,
+      },
+    ],
+    'novahost.backups': [
+      {
+        alert: 'BackupJobFailed',
+        expr: `max by (namespace, owner_name) (kube_job_owner{owner_kind="CronJob", owner_name=~"${o.backupCronJobPattern}"} * on (namespace, job_name) group_left kube_job_status_failed) > 0`,
+        for: '0m',
+        severity: 'critical',
+        summary: 'Backup CronJob {{ $labels.namespace }}/{{ $labels.owner_name }} has a failed Job',
+        description: 'A backup run failed. Read its logs (kubectl logs job/<name>) and run one by hand once fixed.',
+      },
+      {
+        alert: 'BackupTooOld',
+        expr: `time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${backup}}) > ${maxAge}`,
+        for: '10m',
+        severity: 'critical',
+        summary: `No successful backup of {{ $labels.namespace }}/{{ $labels.cronjob }} in ${o.backupMaxAgeHours} hours`,
+        description: `The last successful run is older than ${o.backupMaxAgeHours} h.`,
+      },
+      {
+        alert: 'BackupNeverSucceeded',
+        expr: `(kube_cronjob_info{${backup}} unless on (namespace, cronjob) kube_cronjob_status_last_successful_time) and on (namespace, cronjob) (time() - kube_cronjob_created > ${maxAge})`,
+        for: '10m',
+        severity: 'critical',
+        summary: 'Backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has never succeeded',
+        description: `The CronJob exists for more than ${o.backupMaxAgeHours} h without a successful run.`,
+      },
+    ],
+    'novahost.certificates': [
+      {
+        alert: 'CertificateExpiringSoon',
+        expr: `certmanager_certificate_expiration_timestamp_seconds - time() < ${o.certificateExpiryDays} * 86400`,
+        for: '1h',
+        severity: 'warning',
+        summary: `Certificate {{ $labels.namespace }}/{{ $labels.name }} expires in less than ${o.certificateExpiryDays} days`,
+        description: 'cert-manager renews 30 days ahead, so renewal is failing: kubectl describe certificate, then the Order and Challenge.',
+      },
+    ],
+    'novahost.workloads': [
+      {
+        alert: 'PodCrashLooping',
+        expr: 'max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[5m]) >= 1 or increase(kube_pod_container_status_restarts_total[15m]) > 3',
+        for: '10m',
+        severity: 'warning',
+        summary: 'Container {{ $labels.namespace }}/{{ $labels.pod }}/{{ $labels.container }} is crash-looping',
+        description: 'The container keeps restarting. kubectl logs --previous shows why it exited.',
+      },
+    ],
+    'novahost.node': [
+      {
+        alert: 'NodeMemoryPressure',
+        expr: 'kube_node_status_condition{condition="MemoryPressure", status="true"} == 1',
+        for: '2m',
+        severity: 'critical',
+        summary: 'Node {{ $labels.node }} reports memory pressure',
+        description: 'The kubelet is about to evict pods. Lower requests and limits, remove an app, or grow the node.',
+      },
+      {
+        alert: 'NodeMemoryLow',
+        expr: 'node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < 0.1',
+        for: '5m',
+        severity: 'warning',
+        summary: 'Node {{ $labels.instance }} has less than 10% memory available',
+        description: 'Memory is nearly exhausted; the kernel or the kubelet will kill pods soon.',
+      },
+    ],
+  };
+}

@@ -1,0 +1,93 @@
+import { Construct, IConstruct } from 'constructs';
+import { ServiceMonitor } from '../../imports/prometheusoperator-servicemonitor-monitoring.coreos.com';
+import { configError, pathOf } from '../errors';
+import { needsCrd } from '../gitops/annotations';
+import { NetworkPolicies, PodPeer } from '../network-policies';
+import { Platform } from '../platform';
+
+/**
+ * How constructs that expose metrics find Prometheus. The Monitoring construct registers its
+ * Prometheus pods here; a ServiceMonitor declared anywhere gets its NetworkPolicy rule (Prometheus
+ * -> the pods' metrics port) from that, so the exporter's owner never names the monitoring stack.
+ */
+export interface PrometheusHandle {
+  /** The construct that installs Prometheus. */
+  readonly owner: IConstruct;
+  /** Prometheus' pods, for NetworkPolicies. */
+  readonly pods: PodPeer;
+}
+
+const handles = new WeakMap<Platform, PrometheusHandle>();
+
+/** Called once by the Monitoring construct. */
+export function registerPrometheus(handle: PrometheusHandle): void {
+  const platform = Platform.of(handle.owner);
+  const existing = handles.get(platform);
+  if (existing) {
+    throw configError(handle.owner, {
+      field: 'Monitoring',
+      value: pathOf(handle.owner),
+      problem: `is declared twice; ${pathOf(existing.owner)} already installs Prometheus`,
+      fix: 'declare one Monitoring per platform',
+    });
+  }
+  handles.set(platform, handle);
+}
+
+/** The platform's Prometheus, if a Monitoring construct installs one. */
+export function prometheusOf(scope: IConstruct): PrometheusHandle | undefined {
+  return handles.get(Platform.of(scope));
+}
+
+/** One metrics endpoint behind a Service. */
+export interface ScrapeTargetProps {
+  /** ServiceMonitor name (usually the Service's). */
+  readonly name: string;
+  /** Labels on the ServiceMonitor. */
+  readonly labels: Record<string, string>;
+  /** Labels of the Service(s) to scrape, in the scope's namespace. */
+  readonly serviceSelector: Record<string, string>;
+  /** Name of the Service port that serves metrics. */
+  readonly portName: string;
+  /** @default '/metrics' */
+  readonly path?: string;
+  /** @default - Prometheus' scrape interval (60s) */
+  readonly interval?: string;
+  /** The pods behind the Service and the container port, for the NetworkPolicy. */
+  readonly pods: PodPeer;
+  readonly containerPort: number;
+}
+
+/**
+ * A ServiceMonitor plus the NetworkPolicy rule that lets Prometheus reach the pods. Without a
+ * Monitoring construct in the platform synth fails: the ServiceMonitor CRD would be missing.
+ */
+export function addScrapeTarget(scope: Construct, id: string, props: ScrapeTargetProps): ServiceMonitor {
+  const monitor = new ServiceMonitor(scope, id, {
+    metadata: { name: props.name, labels: props.labels, annotations: needsCrd() },
+    spec: {
+      selector: { matchLabels: props.serviceSelector },
+      endpoints: [{ port: props.portName, path: props.path ?? '/metrics', ...(props.interval ? { interval: props.interval } : {}) }],
+    },
+  });
+  const platform = Platform.of(scope);
+  // Monitoring may be declared after the exporter; the rule is added once every construct exists.
+  platform.onFinalize(() => {
+    const prometheus = prometheusOf(scope);
+    if (!prometheus) {
+      throw configError(scope, {
+        field: 'metrics',
+        value: `${props.pods.namespace}/${props.name}`,
+        problem: 'needs Prometheus (its ServiceMonitor CRD and scraper), but the platform declares no Monitoring',
+        fix: "add new Monitoring(platform, 'monitoring', { ... }) to main.ts, or turn the metrics off",
+      });
+    }
+    NetworkPolicies.of(scope).allow(scope, {
+      from: prometheus.pods,
+      to: props.pods,
+      ports: [{ port: props.containerPort }],
+      reason: `Prometheus scrapes ${props.pods.namespace}/${props.name}`,
+    });
+  });
+  return monitor;
+}
