@@ -10,6 +10,7 @@ import { IngressRoute } from './ingress-route';
 import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels } from './names';
 import { SyncWave } from './gitops/annotations';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from './network-policies';
+import { addScrapeTarget } from './monitoring/scrape';
 import { NamespacedConstruct } from './platform';
 import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
@@ -93,6 +94,19 @@ export interface AppServiceProps {
    * @default false - only DNS and the database/cache it was granted
    */
   readonly internetEgress?: boolean;
+  /**
+   * Prometheus scrapes the service (a ServiceMonitor, and a NetworkPolicy from Prometheus). Needs
+   * a Monitoring in the platform. @default - not scraped
+   */
+  readonly metrics?: AppMetrics;
+}
+
+/** Where a service serves Prometheus metrics. */
+export interface AppMetrics {
+  /** @default - the service port */
+  readonly port?: number;
+  /** @default '/metrics' */
+  readonly path?: string;
 }
 
 /** The app's database, asked of a shared PostgreSQL. */
@@ -139,6 +153,7 @@ export interface AppService {
 const SECRET_LOOKING = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DEFAULT_UID = 10001;
+const METRICS_PORT_NAME = 'metrics';
 
 /**
  * One hosted application made of services, in a namespace of its own. Each service renders a
@@ -200,6 +215,10 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
     if (!Number.isInteger(svc.port) || svc.port < 1 || svc.port > 65535) {
       throw configError(this, { field: field('port'), value: svc.port, problem: 'is not a TCP port', fix: 'use the port the container listens on, 1-65535' });
     }
+    const metricsPort = svc.metrics?.port ?? svc.port;
+    if (!Number.isInteger(metricsPort) || metricsPort < 1 || metricsPort > 65535) {
+      throw configError(this, { field: field('metrics.port'), value: svc.metrics?.port, problem: 'is not a TCP port', fix: 'use the port the metrics endpoint listens on, 1-65535' });
+    }
     const replicas = svc.replicas ?? 1;
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw configError(this, { field: field('replicas'), value: svc.replicas, problem: 'is not a whole number ≥ 0', fix: 'use 1 for a small node' });
@@ -251,7 +270,10 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
               image: image.ref,
               command: svc.command,
               args: svc.args,
-              ports: [{ name: portName, containerPort: svc.port, protocol: 'TCP' }],
+              ports: [
+                { name: portName, containerPort: svc.port, protocol: 'TCP' },
+                ...(metricsPort !== svc.port ? [{ name: METRICS_PORT_NAME, containerPort: metricsPort, protocol: 'TCP' }] : []),
+              ],
               env: env.length ? env : undefined,
               envFrom: svc.envFromSecrets?.map((s) => ({ secretRef: { name: s } })),
               resources: resourceRequirements(svc.resources),
@@ -271,11 +293,21 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
       spec: {
         type: 'ClusterIP',
         selector: podLabels,
-        ports: [{ name: portName, port: svc.port, targetPort: k8s.IntOrString.fromString(portName), protocol: 'TCP' }],
+        ports: [
+          { name: portName, port: svc.port, targetPort: k8s.IntOrString.fromString(portName), protocol: 'TCP' },
+          ...(metricsPort !== svc.port ? [{ name: METRICS_PORT_NAME, port: metricsPort, targetPort: k8s.IntOrString.fromString(METRICS_PORT_NAME), protocol: 'TCP' }] : []),
+        ],
       },
     });
 
     this.allowTraffic(scope, handle, svc);
+
+    if (svc.metrics) {
+      addScrapeTarget(scope, 'ServiceMonitor', {
+        name, labels, serviceSelector: labels, portName: metricsPort === svc.port ? portName : METRICS_PORT_NAME, path: svc.metrics.path,
+        pods: { namespace: this.namespace, podLabels, name }, containerPort: metricsPort,
+      });
+    }
 
     if (svc.route) {
       new IngressRoute(scope, 'Route', {
