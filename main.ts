@@ -1,5 +1,6 @@
 import {
-  ArgoCd, BuildJob, BuildsNamespace, CertManager, IngressController, NovahostApp, Platform, SharedPostgres, SharedRedis,
+  ArgoCd, BuildJob, BuildsNamespace, CertManager, IngressController, Monitoring, NovahostApp, Platform, SharedPostgres,
+  SharedRedis,
 } from './lib';
 
 /** Set to true to run the builds smoke test once: a tiny image pushed, one artifact uploaded. */
@@ -13,8 +14,11 @@ export const platform = new Platform({
 });
 
 new ArgoCd(platform, 'argocd');
-new IngressController(platform, 'traefik');
-new CertManager(platform, 'cert-manager');
+const traefik = new IngressController(platform, 'traefik');
+const certManager = new CertManager(platform, 'cert-manager');
+// Prometheus, Grafana (grafana.shakalabs.com), Loki and Alloy; node-level collectors need a
+// privileged namespace, so they get their own.
+new Monitoring(platform, 'monitoring', { ingressController: traefik, certManager });
 const postgres = new SharedPostgres(platform, 'postgres');
 const redis = new SharedRedis(platform, 'redis');
 

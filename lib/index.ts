@@ -22,3 +22,4 @@ export * from './policies';
 export * from './secrets/inventory';
 export * from './secrets/bootstrap';
 export * from './external-secrets';
+export * from './monitoring';
