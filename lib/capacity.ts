@@ -219,6 +219,23 @@ export const CHART_COMPONENTS: Readonly<Record<string, readonly ChartComponent[]
     { name: 'alloy', resources: 'alloy.resources', estimate: { cpu: '25m', memory: '128Mi' } },
     { name: 'config-reloader', resources: 'configReloader.resources', enabled: { path: 'configReloader.enabled', default: true }, estimate: { cpu: '10m', memory: '50Mi' } },
   ],
+  // One node, replica counts 1 (lib/longhorn.ts). The chart sets no requests; the instance manager
+  // requests guaranteedInstanceManagerCPU percent of the node's CPU (5% of 2 vCPU), not a values path.
+  'longhorn': [
+    { name: 'manager', resources: 'longhornManager.resources', estimate: { cpu: '50m', memory: '256Mi' } },
+    { name: 'instance-manager', resources: 'instanceManager.resources', estimate: { cpu: '100m', memory: '192Mi' } },
+    { name: 'driver-deployer', resources: 'longhornDriver.resources', estimate: { cpu: '10m', memory: '32Mi' } },
+    { name: 'ui', resources: 'longhornUI.resources', replicas: 'longhornUI.replicas', estimate: { cpu: '10m', memory: '32Mi' } },
+    { name: 'csi-plugin', resources: 'csi.plugin.resources', estimate: { cpu: '10m', memory: '64Mi' } },
+    { name: 'csi-attacher', resources: 'csi.attacher.resources', replicas: 'csi.attacherReplicaCount', estimate: { cpu: '5m', memory: '32Mi' } },
+    { name: 'csi-provisioner', resources: 'csi.provisioner.resources', replicas: 'csi.provisionerReplicaCount', estimate: { cpu: '5m', memory: '32Mi' } },
+    { name: 'csi-resizer', resources: 'csi.resizer.resources', replicas: 'csi.resizerReplicaCount', estimate: { cpu: '5m', memory: '32Mi' } },
+    { name: 'csi-snapshotter', resources: 'csi.snapshotter.resources', replicas: 'csi.snapshotterReplicaCount', estimate: { cpu: '5m', memory: '32Mi' } },
+    { name: 'engine-image', resources: 'engineImage.resources', estimate: { cpu: '5m', memory: '32Mi' } },
+  ],
+  'authelia': [
+    { name: 'authelia', resources: 'pod.resources', replicas: 'pod.replicas', estimate: { cpu: '25m', memory: '64Mi' } },
+  ],
 };
 
 /** Counted for a chart without a CHART_COMPONENTS entry; deliberately not small. */
