@@ -11,6 +11,7 @@ import {
 import { Kustomization, KustomizationSpecDeletionPolicy, KustomizationSpecHealthChecks, KustomizationSpecSourceRefKind } from '../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
 import { NodeCapacity, parseCpu, parseMemory, DEFAULT_CAPACITY, DEFAULT_SYSTEM_RESERVED } from '../capacity';
 import { configError } from '../errors';
+import { SecretKeyReference } from '../handles';
 import { ImageTags, imagePolicyMarker } from '../image-tags';
 import { checkName, MANAGED_BY, NameRules, PART_OF } from '../names';
 import { NetworkPolicies, Peers, PodPeer } from '../network-policies';
@@ -136,6 +137,29 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
     network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 443 }, { port: 6443 }, { port: 22 }], reason: 'API server, Git, Helm and image repositories' });
     // After the network policies and the objects of every folder exist: carriers list workloads.
     this.platform.onFinalize(() => this.render(), FinalizePhase.DERIVED);
+  }
+
+  /** Secrets Flux reads: Git credentials and registry logins, made before the first sync. */
+  public get secretReferences(): SecretKeyReference[] {
+    const refs: SecretKeyReference[] = [];
+    const ns = this.namespace;
+    if (this.gitSecret) {
+      const git = (key: string, description: string): SecretKeyReference => ({ namespace: ns, name: this.gitSecret!, key, description });
+      if (/^https:/.test(this.platform.git.repoURL)) {
+        refs.push(git('username', 'Git user for Flux (any value for a token)'), git('password', `token that may ${this.automation ? 'push to' : 'read'} ${this.platform.git.repoURL}`));
+      } else {
+        refs.push(
+          git('identity', `private SSH deploy key of ${this.platform.git.repoURL}${this.automation ? ', with write access (image automation pushes)' : ''}; \`flux create secret git\` makes it`),
+          git('known_hosts', 'SSH host key of the Git server (`ssh-keyscan github.com`)'),
+        );
+      }
+    }
+    for (const [key, image] of Object.entries(this.automation?.images ?? {})) {
+      if (!image.pullSecret) continue;
+      refs.push({ namespace: ns, name: image.pullSecret, key: '.dockerconfigjson', type: 'kubernetes.io/dockerconfigjson', description: `registry login to list the tags of ${this.automation!.tags.pinned(key).repository}` });
+    }
+    const unique = new Map(refs.map((r) => [`${r.name}/${r.key}`, r]));
+    return [...unique.values()];
   }
 
   private labels(component: string): Record<string, string> {
