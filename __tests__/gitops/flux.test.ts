@@ -1,4 +1,4 @@
-import { ArgoCd, CertManager, IngressController, NovahostApp, SyncWave } from '../../lib';
+import { ArgoCd, CertManager, IngressController, NovahostApp, SharedPostgres, SyncWave } from '../../lib';
 import { assertGitOpsEngine } from '../../lib/gitops/engine';
 import { Flux, withFluxControllers } from '../../lib/gitops/flux';
 import { ImageTags, renderImageFile } from '../../lib/image-tags';
@@ -66,6 +66,15 @@ describe('Flux', () => {
       const repo = findObject(fs, 'HelmRepository', r.spec.chart.spec.sourceRef.name);
       expect(repo.spec.url).toBe(declared.repoURL);
     }
+  });
+
+  it('lets Flux replace Jobs, whose templates are immutable (Argo CD replaces its hook Jobs)', () => {
+    const platform = testPlatform();
+    new Flux(platform, 'flux');
+    const postgres = new SharedPostgres(platform, 'postgres');
+    new NovahostApp(platform, 'a', { database: { server: postgres }, services: { web: { image: 'ghcr.io/example/web:1.0.0', port: 3000, database: true } } });
+    const job = findObject(synthesize(platform).shared, 'Job', 'postgres-provision');
+    expect(job.metadata.annotations['kustomize.toolkit.fluxcd.io/force']).toBe('enabled');
   });
 
   it('validates every Flux object against its CRD schema', () => {

@@ -156,7 +156,7 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
     }
     for (const [key, image] of Object.entries(this.automation?.images ?? {})) {
       if (!image.pullSecret) continue;
-      refs.push({ namespace: ns, name: image.pullSecret, key: '.dockerconfigjson', type: 'kubernetes.io/dockerconfigjson', description: `registry login to list the tags of ${this.automation!.tags.pinned(key).repository}` });
+      refs.push({ namespace: ns, name: image.pullSecret, key: '.dockerconfigjson', type: 'kubernetes.io/dockerconfigjson', description: `registry login (read) that lists the tags of ${this.automation!.tags.pinned(key).repository.split('/')[0]}`, value: { kind: 'provided', env: 'REGISTRY_PULL_DOCKERCONFIGJSON' } });
     }
     const unique = new Map(refs.map((r) => [`${r.name}/${r.key}`, r]));
     return [...unique.values()];
@@ -253,6 +253,11 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
     });
 
     for (const chart of folders) {
+      // A Job's template is immutable: Flux must replace a Job whose template changed (Argo CD does
+      // it through the hook delete policy the Jobs carry), or the folder stops syncing.
+      for (const job of apiObjectsOf(chart).filter((o) => o.apiVersion === 'batch/v1' && o.kind === 'Job')) {
+        job.metadata.addAnnotation(FLUX_FORCE, 'enabled');
+      }
       const lower = folderWaves.filter((w) => w < chart.wave);
       const previous = lower.length ? lower[lower.length - 1] : undefined;
       const dependsOn = previous === undefined
@@ -377,10 +382,17 @@ function releaseWave(r: HelmRelease): number {
   return r.wave ?? SyncWave.OPERATORS;
 }
 
+/** Per-object: replace instead of patch when an immutable field changed. */
+export const FLUX_FORCE = 'kustomize.toolkit.fluxcd.io/force';
+
+function apiObjectsOf(chart: NamespaceChart): ApiObject[] {
+  return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart);
+}
+
 /** Workloads of a folder, for a Kustomization that cannot use `wait`. */
 function workloadsOf(chart: NamespaceChart): KustomizationSpecHealthChecks[] {
-  return chart.node.findAll()
-    .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart && WORKLOAD_KINDS.has(`${c.apiVersion}/${c.kind}`))
+  return apiObjectsOf(chart)
+    .filter((c) => WORKLOAD_KINDS.has(`${c.apiVersion}/${c.kind}`))
     .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, namespace: chart.namespaceName }))
     .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
 }
