@@ -72,12 +72,14 @@ export class Registry extends NamespacedConstruct {
       name: checkName(this, 'htpasswdSecret', props.htpasswdSecret ?? 'registry-htpasswd', NameRules.DNS1123_SUBDOMAIN),
       key: 'htpasswd',
       description: 'htpasswd file of the registry users (bcrypt: `htpasswd -Bbn <user> <password>`): a push user for CI/builds and a pull user for the node (registries.yaml)',
+      value: { kind: 'provided', env: 'REGISTRY_HTPASSWD' },
     };
     this.httpSecret = {
       namespace: this.namespace,
       name: checkName(this, 'httpSecret', props.httpSecret ?? 'registry-http-secret', NameRules.DNS1123_SUBDOMAIN),
       key: 'secret',
-      description: 'random string that signs upload state (`openssl rand -hex 32`); stable, or uploads in flight fail',
+      description: 'random string that signs upload state; keep it stable, or uploads in flight fail',
+      value: { kind: 'generated', length: 64 },
     };
 
     const id_: ComponentIdentity = { name: 'registry', instance: this.name, component: 'registry' };
