@@ -1,4 +1,6 @@
+import * as path from 'path';
 import { ImageTags, renderImageFile } from '../lib/image-tags';
+import { loadManifests } from '../lib/policies/load';
 
 const FILE = renderImageFile({ 'web': 'ghcr.io/example/web:0.1.0', 'api': 'registry.example.com/api:1.2.3' }, 'flux-system');
 
@@ -16,6 +18,16 @@ describe('ImageTags', () => {
     for (const file of ['images/images.yaml', 'examples/private-cloud.images.yaml']) {
       expect(ImageTags.load(`${__dirname}/../${file}`).keys.length).toBeGreaterThan(0);
     }
+  });
+
+  it('holds every image of the reference installation\'s apps, so main.ts can read them from it without a dist/ change', () => {
+    const tags = ImageTags.load(path.join(__dirname, '..', 'images', 'images.yaml'));
+    const known = new Set(tags.keys.map((k) => tags.image(k)));
+    const appImages = [...loadManifests(path.join(__dirname, '..', 'dist')).values()]
+      .filter((o) => o.kind === 'Deployment' && ['novahost', 'excalidraw'].includes(o.metadata.namespace!))
+      .flatMap((o) => o.spec.template.spec.containers.map((c: any) => c.image));
+    expect(appImages.length).toBeGreaterThan(0);
+    for (const image of appImages) expect([image, known.has(image)]).toEqual([image, true]);
   });
 
   describe('fails when', () => {

@@ -99,3 +99,21 @@ describe('examples/private-cloud.ts', () => {
     expect(Object.keys(parse(example.registry.registriesYaml(example.NODE_PULL_USER)).configs)).toEqual(['registry.novahost.example']);
   });
 });
+
+describe('docs/ node files', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const node = require('../examples/private-cloud-node') as typeof import('../examples/private-cloud-node');
+  const fs = require('fs') as typeof import('fs');
+
+  it.each(Object.keys(node.nodeFiles()))('docs/%s is what examples/private-cloud-node.ts renders, and parses', (file) => {
+    const text = fs.readFileSync(`${__dirname}/../docs/${file}`, 'utf8');
+    expect(text).toBe(node.nodeFiles()[file]);
+    expect(parse(text)).toBeTruthy();
+  });
+
+  it('pulls from the registry host the installation serves', () => {
+    expect(node.REGISTRY_HOST).toBe(example.registry.host);
+    expect(node.NODE_PULL_USER).toBe(example.NODE_PULL_USER);
+    expect(parse(fs.readFileSync(`${__dirname}/../docs/cloud-init.yaml`, 'utf8')).runcmd.join('\n')).not.toContain('--disable=traefik');
+  });
+});
