@@ -1,6 +1,6 @@
 import { ArgoCd, CertManager, IngressController, NovahostApp, SharedPostgres, SyncWave } from '../../lib';
 import { assertGitOpsEngine } from '../../lib/gitops/engine';
-import { Flux, withFluxControllers } from '../../lib/gitops/flux';
+import { Flux, onlyFolder, withFluxControllers } from '../../lib/gitops/flux';
 import { ImageTags, renderImageFile } from '../../lib/image-tags';
 import { validateWithMinimal } from '../support/minimal-schemas';
 import { findObject, synthesize, testPlatform } from '../support/platform';
@@ -144,6 +144,12 @@ describe('Flux', () => {
     expect(fs.filter((o) => o.kind === 'ImagePolicy')).toHaveLength(1);
     expect(findObject(fs, 'GitRepository', 'platform').spec.secretRef).toEqual({ name: 'platform-git' });
     expect(validateWithMinimal(fs)).toEqual([]);
+  });
+
+  it('sources only the synthesized folder, opening each level of a nested path', () => {
+    expect(onlyFolder('dist')).toBe('/*\n!/dist/');
+    expect(onlyFolder('clusters/private-cloud')).toBe('/*\n!/clusters/\n/clusters/*\n!/clusters/private-cloud/');
+    expect(findObject(reference().out['flux-system'], 'GitRepository', 'platform').spec.ignore).toBe('/*\n!/dist/');
   });
 
   it('counts its controllers in the node reserve', () => {

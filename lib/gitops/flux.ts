@@ -233,8 +233,8 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
         ref: { branch: git.revision },
         interval: this.gitInterval,
         secretRef: this.gitSecret ? { name: this.gitSecret } : undefined,
-        // Only the synthesized output (and the image file) matter to the cluster.
-        ignore: ['/*', `!/${git.path}/`, ...(this.automation ? [`!/${this.automation.file}`] : [])].join('\n'),
+        // Only the synthesized output matters to the cluster (image automation clones on its own).
+        ignore: onlyFolder(git.path),
       },
     });
 
@@ -380,6 +380,20 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
 
 function releaseWave(r: HelmRelease): number {
   return r.wave ?? SyncWave.OPERATORS;
+}
+
+/**
+ * .gitignore-style patterns that keep only `folder` (`a/b` -> `/*`, `!/a/`, `/a/*`, `!/a/b/`): a
+ * child of an ignored directory cannot be re-included, so each level is opened in turn.
+ */
+export function onlyFolder(folder: string): string {
+  const parts = folder.split('/').filter(Boolean);
+  const lines: string[] = [];
+  parts.forEach((_, i) => {
+    const prefix = parts.slice(0, i).map((p) => `/${p}`).join('');
+    lines.push(`${prefix}/*`, `!${prefix}/${parts[i]}/`);
+  });
+  return lines.join('\n');
 }
 
 /** Per-object: replace instead of patch when an immutable field changed. */
