@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CertManager, IngressController, NovahostApp, PodSecurity, SyncWave } from '../lib';
+import { ArgoCd, CertManager, IngressController, NovahostApp, PodSecurity, SyncWave } from '../lib';
 import { routedPlatform, synthesize, testPlatform } from './support/platform';
 
 const WEB = { image: 'ghcr.io/example/web:1.0.0', port: 3000, route: { path: '/' } };
@@ -55,9 +55,10 @@ describe('Platform', () => {
     fs.mkdirSync(path.join(outdir, 'stale'));
     fs.writeFileSync(path.join(outdir, 'stale', 'Deployment.gone.yaml'), 'x');
     const platform = routedPlatform({ outdir });
+    new ArgoCd(platform, 'argocd');
     new NovahostApp(platform, 'a', { services: { web: WEB } });
     platform.synth();
-    expect(fs.readdirSync(outdir).sort()).toEqual(['a', 'shared']);
+    expect(fs.readdirSync(outdir).sort()).toEqual(['a', 'argocd', 'shared']);
     expect(fs.readdirSync(path.join(outdir, 'a')).sort()).toEqual([
       'Certificate.a-example-com.yaml', 'Deployment.web.yaml', 'Ingress.a-example-com.yaml', 'Namespace.a.yaml',
       'NetworkPolicy.allow-dns.yaml', 'NetworkPolicy.allow-ingress-acme-solver-from-shared.yaml', 'NetworkPolicy.allow-ingress-web-from-shared.yaml',
@@ -70,6 +71,7 @@ describe('Platform', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-'));
     fs.writeFileSync(path.join(outdir, 'keep.txt'), 'untouched');
     const platform = routedPlatform({ outdir });
+    new ArgoCd(platform, 'argocd');
     const app = new NovahostApp(platform, 'a', { services: { web: WEB } });
     app.node.addValidation({ validate: () => ['first problem', 'second problem'] });
     expect(() => platform.synth()).toThrow('synth failed, nothing was written:\n  a: first problem\n  a: second problem');
@@ -83,6 +85,14 @@ describe('Platform', () => {
       [{ git: { repoURL: 'github.com/x/y' } }, /^platform: git.repoURL "github.com\/x\/y" is not a Git repository URL/],
     ])('a setting is wrong: %j', (overrides, message) => {
       expect(() => testPlatform(overrides as any)).toThrow(message);
+    });
+
+    it('nothing would apply dist/: no GitOps engine is declared', () => {
+      const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-'));
+      const platform = routedPlatform({ outdir });
+      new NovahostApp(platform, 'a', { services: { web: WEB } });
+      expect(() => platform.synth()).toThrow("platform: no GitOps engine is declared, so nothing applies dist/ (a, shared). Fix: declare new ArgoCd(platform, 'argocd') or new Flux(platform, 'flux')");
+      expect(fs.readdirSync(outdir)).toEqual([]);
     });
 
     it('a namespace name is invalid', () => {

@@ -9,6 +9,7 @@ import { checkName, NameRules, MANAGED_BY, PART_OF } from './names';
 import { renderBaselinePolicies, type PodPeer } from './network-policies';
 import { toYaml } from './yaml';
 import { assertCapacity, DEFAULT_CAPACITY, NodeCapacity } from './capacity';
+import { assertGitOpsEngine } from './gitops/engine';
 
 /** Pod Security Admission levels, most restrictive first. */
 export const PodSecurity = {
@@ -278,6 +279,7 @@ export class Platform extends App {
    * removed object disappears from `dist/` too.
    */
   public synth(): void {
+    assertGitOpsEngine(this);
     const files: Array<[string, string]> = [];
     for (const [ns, objects] of this.manifests()) {
       for (const obj of objects) files.push([path.join(ns, objectFileName(obj)), toYaml(obj)]);

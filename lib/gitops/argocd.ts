@@ -7,6 +7,7 @@ import { MANAGED_BY, PART_OF } from '../names';
 import { NetworkPolicies, PodPeer, Peers } from '../network-policies';
 import { HelmRelease, NamespaceChart, NamespacedConstruct } from '../platform';
 import { SYNC_OPTIONS, SYNC_WAVE, SyncWave } from './annotations';
+import { GitOpsEngine } from './engine';
 
 /** The argo-cd chart that installs, then upgrades, Argo CD itself. */
 export const ARGO_CD_CHART = {
@@ -60,7 +61,8 @@ export interface ArgoCdProps {
  * Application per namespace folder (ordered by sync waves), one per third-party Helm chart, the
  * AppProjects, and the Application through which Argo CD manages itself.
  */
-export class ArgoCd extends NamespacedConstruct {
+export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
+  public readonly gitOpsEngine = 'ArgoCd';
   public readonly values: ArgoCdValues;
   private readonly retries: number;
 

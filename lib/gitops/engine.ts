@@ -17,15 +17,8 @@ function isEngine(c: IConstruct): c is GitOpsEngine {
 
 /** `ArgoCd argocd`, `Flux flux`: every GitOps engine declared in the platform, by construct path. */
 export function gitOpsEngines(platform: Platform): Array<{ name: string; path: string }> {
-  // Loaded here, not at the top: platform.ts may import this module, and argocd.ts imports platform.ts.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ArgoCd } = require('./argocd') as typeof import('./argocd');
   const found: Array<{ name: string; path: string }> = [];
-  for (const c of platform.node.findAll()) {
-    // ArgoCd predates the marker; it is recognised by its class.
-    if (c instanceof ArgoCd) found.push({ name: 'ArgoCd', path: c.node.path });
-    else if (isEngine(c)) found.push({ name: c.gitOpsEngine, path: c.node.path });
-  }
+  for (const c of platform.node.findAll()) if (isEngine(c)) found.push({ name: c.gitOpsEngine, path: c.node.path });
   return found;
 }
 
