@@ -1,10 +1,14 @@
+import * as path from 'path';
 import {
-  ArgoCd, BuildJob, BuildsNamespace, CertManager, IngressController, Monitoring, NovahostApp, Platform, SharedPostgres,
+  ArgoCd, BuildJob, BuildsNamespace, CertManager, ImageTags, IngressController, Monitoring, NovahostApp, Platform, SharedPostgres,
   SharedRedis,
 } from './lib';
 
 /** Set to true to run the builds smoke test once: a tiny image pushed, one artifact uploaded. */
 const SMOKE_TEST_BUILD = false;
+
+/** Every app image, pinned, in one file that people and image automation edit. */
+const images = ImageTags.load(path.join(__dirname, 'images', 'images.yaml'));
 
 // This installation, declared: domain, GitOps source, shared services, apps.
 export const platform = new Platform({
@@ -27,9 +31,9 @@ const novahost = new NovahostApp(platform, 'novahost', {
   // Cache indexes never change once given: data stays where it was written.
   cache: { server: redis, index: 0 },
   services: {
-    'web': { image: 'ghcr.io/shakalabs/novahost-web:0.1.0', port: 3000, route: { path: '/' } },
+    'web': { image: images.image('novahost-web'), port: 3000, route: { path: '/' } },
     'api-server': {
-      image: 'ghcr.io/shakalabs/novahost-api-server:0.1.0',
+      image: images.image('novahost-api-server'),
       port: 9000,
       route: { path: '/api' },
       readiness: { httpPath: '/api/health' },
@@ -39,7 +43,7 @@ const novahost = new NovahostApp(platform, 'novahost', {
       internetEgress: true,
     },
     'build-server': {
-      image: 'ghcr.io/shakalabs/novahost-build-server:0.1.0',
+      image: images.image('novahost-build-server'),
       port: 9001,
       readiness: { httpPath: '/health' },
       liveness: { httpPath: '/health' },
@@ -48,7 +52,7 @@ const novahost = new NovahostApp(platform, 'novahost', {
       apiAccess: true,
     },
     'reverse-proxy': {
-      image: 'ghcr.io/shakalabs/novahost-reverse-proxy:0.1.0',
+      image: images.image('novahost-reverse-proxy'),
       port: 8080,
       readiness: { tcp: true },
       liveness: { tcp: true },
@@ -74,9 +78,8 @@ if (SMOKE_TEST_BUILD) {
 new NovahostApp(platform, 'excalidraw', {
   services: {
     web: {
-      // Excalidraw publishes only moving tags; pin the digest (update with
-      // `docker buildx imagetools inspect excalidraw/excalidraw:latest`).
-      image: 'excalidraw/excalidraw@sha256:648edf36c55793fdeed475e09a86fb6c16a68783dc442d37d5070adfc0362a8f',
+      // Excalidraw publishes only moving tags, so images.yaml pins its digest.
+      image: images.image('excalidraw-web'),
       port: 80,
       route: { path: '/' },
       runAsUser: 101,
