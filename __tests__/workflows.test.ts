@@ -21,3 +21,26 @@ describe('.github/workflows/synth.yml', () => {
     expect(wf.permissions).toEqual({ contents: 'write' });
   });
 });
+
+describe('.github/workflows/pull-request.yml', () => {
+  const wf = parse(fs.readFileSync(path.join(__dirname, '..', '.github', 'workflows', 'pull-request.yml'), 'utf8'));
+  const steps: any[] = wf.jobs.test.steps;
+  const runs = steps.map((s) => s.run ?? '').join('\n');
+
+  it('runs the README commands, the freshness check and the plan on pull requests', () => {
+    expect(Object.keys(wf.on)).toEqual(['pull_request']);
+    expect(runs).toContain('npm ci && npx cdk8s synth');
+    expect(runs).toContain('npm test');
+    expect(runs).toContain('git diff --exit-code --stat -- dist');
+    expect(runs).toMatch(/npm run -s plan -- --ref "origin\/\$\{\{ github.base_ref \}\}"/);
+  });
+
+  it('checks out the whole history, so the plan can read dist/ at the base branch', () => {
+    expect(steps.find((s) => s.uses?.startsWith('actions/checkout')).with['fetch-depth']).toBe(0);
+  });
+
+  it('uses only scripts that package.json defines', () => {
+    const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).scripts);
+    for (const m of runs.matchAll(/npm run (?:-s )?([a-z:-]+)/g)) expect(scripts).toContain(m[1]);
+  });
+});
