@@ -278,16 +278,29 @@ export class Platform extends App {
    * FILE_PER_CHART output re-resolves the app per chart), and it replaces the output folder so a
    * removed object disappears from `dist/` too.
    */
-  public synth(): void {
+  public synth(): SynthStats {
+    const start = process.hrtime.bigint();
     assertGitOpsEngine(this);
     const files: Array<[string, string]> = [];
     for (const [ns, objects] of this.manifests()) {
       for (const obj of objects) files.push([path.join(ns, objectFileName(obj)), toYaml(obj)]);
     }
+    const rendered = process.hrtime.bigint();
     fs.rmSync(this.outdir, { recursive: true, force: true });
     for (const ns of this.namespaceCharts.keys()) fs.mkdirSync(path.join(this.outdir, ns), { recursive: true });
     for (const [file, text] of files) fs.writeFileSync(path.join(this.outdir, file), text);
+    const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
+    return { files: files.length, renderMs: ms(start, rendered), writeMs: ms(rendered, process.hrtime.bigint()) };
   }
+}
+
+/** What a synthesis wrote and where its time went (the construct tree is built before). */
+export interface SynthStats {
+  readonly files: number;
+  /** Finalize, validate, check capacity, render objects and YAML text. */
+  readonly renderMs: number;
+  /** Replace the output folder and write the files. */
+  readonly writeMs: number;
 }
 
 /** Kinds without a namespace that the platform renders. */

@@ -5,8 +5,9 @@
  *     which type-checks on every run), in a scratch copy of this project;
  *  2. this project's `npx cdk8s synth`;
  *  3. the direct route, `npm run synth`'s command without npm: `node -r ./scripts/swc-register.js main.ts`;
- *  then generated platforms of N apps (scripts/generated-platform.ts), per N: wall time, peak RSS,
- *  objects written and time per app.
+ *  then generated platforms of N apps (scripts/generated-platform.ts), per N: wall time split into
+ *  node start and module loading, the construct tree, rendering (finalize, validation, capacity,
+ *  YAML) and writing the files; peak RSS, objects written and time per app.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -89,7 +90,7 @@ function main(): void {
     console.log(`3 direct: node -r ./scripts/swc-register.js main.ts ${direct.ms.toFixed(0).padStart(8)}`);
     console.log(`ratio 1/2: ${(stock.ms / cli2.ms).toFixed(2)}×   ratio 1/3: ${(stock.ms / direct.ms).toFixed(2)}×   outputs byte-identical to each other and to dist/: ${identical ? 'yes' : 'NO'}\n`);
 
-    console.log('apps  charts  objects    wall ms  synth ms  peak RSS MiB  ms/app');
+    console.log('apps  charts  objects    wall ms  = start  + tree  + render  + write   peak RSS MiB  ms/app');
     const perApp: Record<number, number> = {};
     for (const n of SIZES) {
       const samples: Array<{ wall: number; r: any }> = [];
@@ -101,7 +102,9 @@ function main(): void {
       }
       const s = samples.sort((a, b) => a.wall - b.wall)[Math.floor(samples.length / 2)];
       perApp[n] = s.wall / Math.max(n, 1);
-      console.log(`${String(n).padStart(4)}  ${String(s.r.charts).padStart(6)}  ${String(s.r.objects).padStart(7)}  ${s.wall.toFixed(0).padStart(9)}  ${s.r.synthMs.toFixed(0).padStart(8)}  ${(s.r.maxRssKb / 1024).toFixed(0).padStart(12)}  ${perApp[n].toFixed(2).padStart(6)}`);
+      const startMs = s.wall - s.r.synthMs; // node start and module loading
+      const cols = [startMs, s.r.constructMs, s.r.renderMs, s.r.writeMs].map((x: number) => x.toFixed(0));
+      console.log(`${String(n).padStart(4)}  ${String(s.r.charts).padStart(6)}  ${String(s.r.objects).padStart(7)}  ${s.wall.toFixed(0).padStart(9)}  ${cols[0].padStart(7)}  ${cols[1].padStart(6)}  ${cols[2].padStart(8)}  ${cols[3].padStart(7)}  ${(s.r.maxRssKb / 1024).toFixed(0).padStart(12)}  ${perApp[n].toFixed(2).padStart(6)}`);
     }
     if (perApp[100] && perApp[1000]) console.log(`\nms/app at N=1000 over N=100: ${(perApp[1000] / perApp[100]).toFixed(2)} (1.00 is linear)`);
   } finally {
