@@ -8,4 +8,6 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
   testTimeout: 60000,
+  // Two cores: the real-server and CLI tests mostly wait, so both run at once.
+  maxWorkers: 2,
 };

@@ -15,7 +15,7 @@ const inventory = secretInventory(platform, objects);
 function runScript(script: string, store: string, env: Record<string, string> = {}) {
   const bin = path.join(store, 'bin');
   fs.mkdirSync(bin, { recursive: true });
-  fs.copyFileSync(path.join(__dirname, '..', 'support', 'fake-kubectl.js'), path.join(bin, 'kubectl'));
+  fs.copyFileSync(path.join(__dirname, '..', 'support', 'fake-kubectl.sh'), path.join(bin, 'kubectl'));
   fs.chmodSync(path.join(bin, 'kubectl'), 0o755);
   const r = spawnSync('bash', ['-c', script], {
     encoding: 'utf8',
@@ -23,11 +23,17 @@ function runScript(script: string, store: string, env: Record<string, string> = 
     // HOME: a clean one, so no start-up file of this machine's user joins the run.
     env: { PATH: `${bin}:${process.env.PATH}`, HOME: store, FAKE_KUBECTL_STORE: store, ...env },
   });
-  const secrets = Object.fromEntries(fs.readdirSync(store).filter((f) => f.startsWith('secret.')).map((f) => {
-    const s = JSON.parse(fs.readFileSync(path.join(store, f), 'utf8'));
-    const data = Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v as string, 'base64').toString()]));
-    return [`${s.metadata.namespace}/${s.metadata.name}`, { type: s.type, data }];
-  }));
+  const root = path.join(store, 'secrets');
+  const secrets: Record<string, { type: string; data: Record<string, string> }> = {};
+  for (const ns of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+    for (const name of fs.readdirSync(path.join(root, ns))) {
+      const dir = path.join(root, ns, name);
+      const data = Object.fromEntries(fs.readdirSync(dir).filter((f) => f.startsWith('data.')).map((f) => [
+        f.slice('data.'.length), Buffer.from(fs.readFileSync(path.join(dir, f), 'utf8'), 'base64').toString(),
+      ]));
+      secrets[`${ns}/${name}`] = { type: fs.readFileSync(path.join(dir, 'type'), 'utf8'), data };
+    }
+  }
   return { status: r.status, stderr: r.stderr, secrets };
 }
 
@@ -67,9 +73,16 @@ describe('secret inventory of the reference installation', () => {
 describe('npm run secrets -- --kubectl', () => {
   const script = kubectlScript(inventory);
   const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-'));
+  // One store, three runs: a first run on an empty cluster, the same again, then again after one
+  // Secret of a group was deleted. Each run is a real bash run of the script (fake kubectl).
+  const store = tmp();
+  const first = runScript(script, store, PROVIDED);
+  const second = runScript(script, store, PROVIDED);
+  fs.rmSync(path.join(store, 'secrets', 'novahost', 'novahost-redis'), { recursive: true });
+  const third = runScript(script, store, PROVIDED);
 
   it('creates every Secret of the inventory, with its namespace, name, type and keys', () => {
-    const { status, stderr, secrets } = runScript(script, tmp(), PROVIDED);
+    const { status, stderr, secrets } = first;
     expect([status, stderr]).toEqual([0, '']);
     expect(Object.keys(secrets).sort()).toEqual(inventory.map((s) => `${s.namespace}/${s.name}`).sort());
     for (const s of inventory) {
@@ -81,7 +94,7 @@ describe('npm run secrets -- --kubectl', () => {
   });
 
   it('writes one generated value into every Secret of a group, and different values elsewhere', () => {
-    const { secrets } = runScript(script, tmp(), PROVIDED);
+    const { secrets } = first;
     const valueOf = (s: InventorySecret, key: string) => secrets[`${s.namespace}/${s.name}`].data[key];
     const groups = new Map<string, string[]>();
     const singles: string[] = [];
@@ -89,7 +102,7 @@ describe('npm run secrets -- --kubectl', () => {
       for (const k of s.keys) {
         if (k.value.kind !== 'generated') continue;
         const v = valueOf(s, k.key);
-        expect(v).toMatch(/^[A-Za-z0-9]{32}$/);
+        expect(v).toMatch(new RegExp(`^[A-Za-z0-9]{${k.value.length ?? 32}}$`));
         if (k.value.group) groups.set(k.value.group, [...(groups.get(k.value.group) ?? []), v]);
         else singles.push(v);
       }
@@ -101,19 +114,13 @@ describe('npm run secrets -- --kubectl', () => {
   });
 
   it('is idempotent: a second run changes nothing', () => {
-    const store = tmp();
-    const first = runScript(script, store, PROVIDED).secrets;
-    const second = runScript(script, store, PROVIDED);
     expect(second.status).toBe(0);
-    expect(second.secrets).toEqual(first);
+    expect(second.secrets).toEqual(first.secrets);
   });
 
   it('reuses the value of an existing member of a group for the missing one', () => {
-    const store = tmp();
-    const first = runScript(script, store, PROVIDED).secrets;
-    fs.rmSync(path.join(store, 'secret.novahost.novahost-redis.json'));
-    const again = runScript(script, store, PROVIDED).secrets;
-    expect(again['novahost/novahost-redis'].data.password).toBe(first['shared/redis-user-novahost'].data.password);
+    expect(third.status).toBe(0);
+    expect(third.secrets['novahost/novahost-redis'].data.password).toBe(first.secrets['shared/redis-user-novahost'].data.password);
   });
 
   it('fails, creating nothing more, when a provided value is missing and cannot be asked for', () => {
