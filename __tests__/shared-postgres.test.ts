@@ -1,7 +1,8 @@
-import { DatabaseEnvStyles, NovahostApp, PodSecurity } from '../lib';
+import { DatabaseEnvStyles, Monitoring, NovahostApp, PodSecurity } from '../lib';
 import { provisioningSql } from '../lib/postgres/provisioning';
 import { SharedPostgres, SharedPostgresProps } from '../lib/shared-postgres';
-import { allObjects, findObject, synthesize, testPlatform } from './support/platform';
+import { allObjects, findObject, routedPlatform, synthesize, testPlatform } from './support/platform';
+import { canConnect } from './support/reachability';
 
 const WEB = { image: 'ghcr.io/example/web:1.0.0', port: 3000 };
 
@@ -25,6 +26,59 @@ function expectError(fn: () => unknown, ...parts: string[]) {
   expect(message).not.toBe('');
   for (const p of parts) expect(message).toContain(p);
 }
+
+describe('SharedPostgres metrics', () => {
+  function withMetrics(metrics: boolean) {
+    const platform = routedPlatform();
+    new Monitoring(platform, 'monitoring');
+    const postgres = new SharedPostgres(platform, 'postgres', { metrics });
+    new NovahostApp(platform, 'shop', { services: { web: { image: 'ghcr.io/x/web:1.0.0', port: 3000, database: true } }, database: { server: postgres } });
+    return { postgres, out: synthesize(platform) };
+  }
+
+  it('runs the exporter beside the server as the pg_monitor role, scraped through a ServiceMonitor', () => {
+    const { postgres, out } = withMetrics(true);
+    const pod = findObject(out.shared, 'StatefulSet', 'postgres').spec.template.spec;
+    const exporter = pod.containers.find((c: any) => c.name === 'exporter');
+    expect(exporter.image).toMatch(/^quay\.io\/prometheuscommunity\/postgres-exporter:v\d+\.\d+\.\d+$/);
+    expect(exporter.env).toEqual([
+      { name: 'DATA_SOURCE_URI', value: '127.0.0.1:5432/postgres?sslmode=disable' },
+      { name: 'DATA_SOURCE_USER', value: 'postgres_exporter' },
+      { name: 'DATA_SOURCE_PASS', valueFrom: { secretKeyRef: { name: 'postgres-exporter', key: 'password' } } },
+    ]);
+    expect(exporter.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    const service = findObject(out.shared, 'Service', 'postgres-metrics');
+    const monitor = findObject(out.shared, 'ServiceMonitor', 'postgres');
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) expect(service.metadata.labels[k]).toBe(v);
+    expect(monitor.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics' }]);
+    // The role and its password: created by provisioning from the exporter's Secret.
+    expect(findObject(out.shared, 'ConfigMap', 'postgres-provisioning').data['provision.sql']).toContain("GRANT pg_monitor TO %I', :'monitor_role'");
+    const job = findObject(out.shared, 'Job', 'postgres-provision').spec.template.spec.containers[0];
+    expect(job.env).toContainEqual({ name: 'MONITOR_PASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-exporter', key: 'password' } } });
+    expect(postgres.secretReferences.map((r) => r.name)).toContain('postgres-exporter');
+    // Prometheus reaches the exporter's port, and nothing else of the server.
+    const prometheus = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
+    const server = { namespace: 'shared', labels: findObject(out.shared, 'StatefulSet', 'postgres').spec.template.metadata.labels };
+    const objects = Object.values(out).flat();
+    expect(canConnect(objects, prometheus, server, 9187)).toBe(true);
+    expect(canConnect(objects, prometheus, server, 5432)).toBe(false);
+  });
+
+  it('is off by default: no sidecar, role, Service or Secret', () => {
+    const { postgres, out } = withMetrics(false);
+    expect(findObject(out.shared, 'StatefulSet', 'postgres').spec.template.spec.containers.map((c: any) => c.name)).toEqual(['postgres']);
+    expect(out.shared.filter((o) => o.kind === 'ServiceMonitor' || o.metadata.name === 'postgres-metrics')).toEqual([]);
+    expect(findObject(out.shared, 'ConfigMap', 'postgres-provisioning').data['provision.sql']).not.toContain('pg_monitor');
+    expect(postgres.secretReferences.map((r) => r.name)).not.toContain('postgres-exporter');
+  });
+
+  it('fails when an app would take the exporter role name', () => {
+    const platform = testPlatform();
+    const postgres = new SharedPostgres(platform, 'postgres');
+    expect(() => new NovahostApp(platform, 'postgres-exporter', { services: { web: { image: 'ghcr.io/x/web:1.0.0', port: 3000 } }, database: { server: postgres } }))
+      .toThrow(/"postgres_exporter" is reserved/);
+  });
+});
 
 describe('SharedPostgres', () => {
   it('renders the server, provisioning and backups (snapshot)', () => {

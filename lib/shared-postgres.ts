@@ -10,6 +10,7 @@ import {
 import { pinnedImage } from './image';
 import { NetworkPolicies, Peers, PodPeer } from './network-policies';
 import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels } from './names';
+import { addScrapeTarget } from './monitoring/scrape';
 import { NamespacedConstruct } from './platform';
 import { backupScript, restoreScript, s3UploadScript } from './postgres/backup';
 import { isSettingName, postgresqlConf, PostgresSettingValue } from './postgres/config';
@@ -49,6 +50,11 @@ const SUPERUSER = 'postgres';
 const BACKUP_DIR = '/backups';
 const SQL_DIR = '/provisioning';
 const ARGO_HOOK = 'argocd.argoproj.io/hook';
+/** The Prometheus exporter for PostgreSQL, pinned. */
+export const POSTGRES_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.17.1';
+const METRICS_PORT = 9187;
+const MONITOR_ROLE = 'postgres_exporter';
+const MONITOR_PASSWORD_ENV = 'MONITOR_PASSWORD';
 const ARGO_HOOK_DELETE_POLICY = 'argocd.argoproj.io/hook-delete-policy';
 
 /** A volume's size and class. */
@@ -130,6 +136,11 @@ export interface SharedPostgresProps {
   readonly sharedPreloadLibraries?: string[];
   /** @default nightly dumps kept 7 days on a 20Gi volume */
   readonly backup?: PostgresBackup;
+  /**
+   * Run a postgres_exporter sidecar (as a role that holds only pg_monitor) and a ServiceMonitor.
+   * Needs a Monitoring construct in the platform. @default false
+   */
+  readonly metrics?: boolean;
 }
 
 /** One app's database on a {@link SharedPostgres}. */
@@ -190,6 +201,10 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
   /** The superuser's password (read by initdb on the first start only). */
   public readonly superuserPassword: SecretKeyReference;
   public readonly sharedPreloadLibraries: readonly string[];
+  /** Whether the exporter sidecar runs. */
+  public readonly metrics: boolean;
+  /** The exporter role's password, when metrics are on. */
+  public readonly exporterPassword?: SecretKeyReference;
   /** Resolved postgresql.conf settings, in file order. */
   public readonly settings: ReadonlyArray<readonly [string, PostgresSettingValue]>;
 
@@ -230,14 +245,25 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
     }
     this.settings = this.resolveSettings(props.settings ?? {});
     this.backup = this.resolveBackup(props.backup ?? {});
+    this.metrics = props.metrics ?? false;
+    if (this.metrics) {
+      this.exporterPassword = {
+        namespace: this.namespace,
+        name: `${this.name}-exporter`,
+        key: 'password',
+        description: `password of the role "${MONITOR_ROLE}" (pg_monitor only) that the metrics exporter logs in as`,
+        value: { kind: 'generated', length: 32 },
+      };
+    }
 
     const storage = this.storageOf('storage', props.storage);
     this.renderServer(props, storage);
     this.allowTraffic();
+    if (this.metrics) this.renderMetrics();
     if (this.backup.enabled) this.renderBackupVolume();
     // Provisioning and backups list every database; apps ask for theirs after this constructor.
     this.platform.onFinalize(() => {
-      if (this.databases.size) this.renderProvisioning();
+      if (this.databases.size || this.metrics) this.renderProvisioning();
       if (this.backup.enabled) this.renderBackupJob();
     });
   }
@@ -346,7 +372,7 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
    * superuser's, each app's password in both namespaces, and the S3 keys if uploads are on.
    */
   public get secretReferences(): SecretKeyReference[] {
-    const refs: SecretKeyReference[] = [this.superuserPassword];
+    const refs: SecretKeyReference[] = [this.superuserPassword, ...(this.exporterPassword ? [this.exporterPassword] : [])];
     for (const d of this.databaseHandles) refs.push(d.serverSidePassword, d.password);
     const s3 = this.backup.enabled ? this.backup.s3 : undefined;
     if (s3) {
@@ -595,7 +621,7 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
                 run.mount,
                 tmp.mount,
               ],
-            }],
+            }, ...this.exporterContainers()],
             volumes: [
               { name: 'config', configMap: { name: configMap.name } },
               run.volume,
@@ -615,6 +641,47 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
           },
         }],
       },
+    });
+  }
+
+  /** The exporter sidecar: localhost to the server, as the pg_monitor-only role. */
+  private exporterContainers(): k8s.Container[] {
+    if (!this.exporterPassword) return [];
+    const port = k8s.IntOrString.fromString('metrics');
+    return [{
+      name: 'exporter',
+      image: POSTGRES_EXPORTER_IMAGE,
+      env: [
+        { name: 'DATA_SOURCE_URI', value: `127.0.0.1:${PORT}/postgres?sslmode=disable` },
+        { name: 'DATA_SOURCE_USER', value: MONITOR_ROLE },
+        { name: 'DATA_SOURCE_PASS', valueFrom: { secretKeyRef: { name: this.exporterPassword.name, key: this.exporterPassword.key } } },
+      ],
+      ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
+      resources: resourceRequirements({}, { cpuRequest: '10m', memoryRequest: '32Mi', memoryLimit: '64Mi' }),
+      securityContext: restrictedContainerSecurityContext(),
+      readinessProbe: { tcpSocket: { port }, periodSeconds: 10, timeoutSeconds: 3 },
+      livenessProbe: { tcpSocket: { port }, periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 6 },
+    }];
+  }
+
+  /** A Service for the exporter's port and the ServiceMonitor that scrapes it. */
+  private renderMetrics(): void {
+    const identity = { ...this.identity, component: 'metrics' };
+    new k8s.KubeService(this, 'MetricsService', {
+      metadata: { name: `${this.name}-metrics`, labels: standardLabels(identity) },
+      spec: {
+        type: 'ClusterIP',
+        selector: this.endpoint.podLabels,
+        ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
+      },
+    });
+    addScrapeTarget(this, 'ServiceMonitor', {
+      name: this.name,
+      labels: standardLabels(identity),
+      serviceSelector: selectorLabels(identity),
+      portName: 'metrics',
+      pods: { namespace: this.namespace, podLabels: this.endpoint.podLabels, name: this.name },
+      containerPort: METRICS_PORT,
     });
   }
 
@@ -662,13 +729,15 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
       passwordEnv: passwordEnvOf(d),
       extensions: d.extensions,
     }));
+    const monitor = this.exporterPassword ? { role: MONITOR_ROLE, passwordEnv: MONITOR_PASSWORD_ENV } : undefined;
     const labels = this.labels('provisioning');
     const configMap = new k8s.KubeConfigMap(this, 'ProvisioningSql', {
       metadata: { name: `${this.name}-provisioning`, labels },
-      data: { 'provision.sql': provisioningSql(grants) },
+      data: { 'provision.sql': provisioningSql(grants, monitor) },
     });
     const script = provisioningScript(grants, {
       sqlFile: `${SQL_DIR}/provision.sql`,
+      monitor,
       describeSecret: (g) => {
         const ref = handles.find((d) => d.database === g.database)!.serverSidePassword;
         return `key ${ref.key} of Secret ${ref.name} in namespace ${ref.namespace}`;
@@ -705,6 +774,9 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
                   name: passwordEnvOf(d),
                   valueFrom: { secretKeyRef: { name: d.serverSidePassword.name, key: d.serverSidePassword.key } },
                 })),
+                ...(this.exporterPassword
+                  ? [{ name: MONITOR_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: this.exporterPassword.name, key: this.exporterPassword.key } } }]
+                  : []),
               ],
               resources: resourceRequirements({}, { cpuRequest: '50m', memoryRequest: '64Mi', memoryLimit: '128Mi' }),
               securityContext: restrictedContainerSecurityContext(),

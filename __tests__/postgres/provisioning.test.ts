@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { NovahostApp } from '../../lib';
+import { Monitoring, NovahostApp } from '../../lib';
 import { SharedPostgres } from '../../lib/shared-postgres';
 import { provisioningScript, provisioningSql } from '../../lib/postgres/provisioning';
-import { findObject, synthesize, testPlatform } from '../support/platform';
+import { findObject, routedPlatform, synthesize } from '../support/platform';
 import { relocate, shellScriptOf, startPostgres, TestPostgres } from '../support/postgres-server';
 
 /**
@@ -12,9 +12,10 @@ import { relocate, shellScriptOf, startPostgres, TestPostgres } from '../support
  */
 
 function rendered() {
-  const platform = testPlatform();
+  const platform = routedPlatform();
   // No timescaledb preload: the test server has no TimescaleDB (see environment notes).
-  const postgres = new SharedPostgres(platform, 'postgres', { sharedPreloadLibraries: [] });
+  new Monitoring(platform, 'monitoring');
+  const postgres = new SharedPostgres(platform, 'postgres', { sharedPreloadLibraries: [], metrics: true });
   const web = { image: 'ghcr.io/example/web:1.0.0', port: 3000, database: true };
   new NovahostApp(platform, 'app-a', { services: { web }, database: { server: postgres, extensions: ['pgcrypto'] } });
   new NovahostApp(platform, 'app-b', { services: { web }, database: { server: postgres } });
@@ -78,7 +79,7 @@ describe('provisioning against a real PostgreSQL', () => {
   });
 
   it('creates each role and database; each role reaches only its own database', () => {
-    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1' }));
+    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1' }));
 
     expect(pg.query("SELECT datname || ':' || pg_get_userbyid(datdba) FROM pg_database WHERE datname LIKE 'app_%' ORDER BY 1"))
       .toBe('app_a:app_a\napp_b:app_b');
@@ -101,9 +102,20 @@ describe('provisioning against a real PostgreSQL', () => {
     expect(canConnect('postgres', 'outsider', 'outsider-pw')).toBe('ok');
   });
 
+  it("creates the metrics exporter's role: statistics through pg_monitor, no app data", () => {
+    const mon = { user: 'postgres_exporter', password: 'pw-mon-1' };
+    expect(pg.query("SELECT rolcanlogin, rolsuper, pg_has_role('postgres_exporter', 'pg_monitor', 'MEMBER') FROM pg_roles WHERE rolname = 'postgres_exporter'")).toBe('t|f|t');
+    // What postgres_exporter reads: server-wide statistics, including other sessions' activity.
+    expect(Number(pg.query("SELECT count(*) FROM pg_stat_database WHERE datname = 'app_a'", { database: 'postgres', ...mon }))).toBe(1);
+    expect(pg.query("SELECT count(*) > 0 FROM pg_stat_activity WHERE query IS NOT NULL AND query <> '<insufficient privilege>'", { database: 'postgres', ...mon })).toBe('t');
+    // No app database, no writes.
+    expect(canConnect('app_a', mon.user, mon.password)).toMatch(/permission denied for database "app_a"/);
+    expect(() => pg.query('CREATE TABLE x (y int)', { database: 'postgres', ...mon })).toThrow(/permission denied for schema public/);
+  });
+
   it('runs again without error and changes nothing', () => {
     const before = catalog();
-    const res = runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1' });
+    const res = runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1' });
     expectOk(res);
     expect(catalog()).toBe(before);
     expect(pg.query('SELECT body FROM notes', { database: 'app_a', user: 'app_a', password: 'pw-a-1' })).toBe('hello');
@@ -111,7 +123,7 @@ describe('provisioning against a real PostgreSQL', () => {
   });
 
   it('applies a changed password on the next run: the old one fails, the new one works', () => {
-    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-2', PASSWORD_APP_B: 'pw-b-1' }));
+    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-2', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1' }));
     expect(canConnect('app_a', 'app_a', 'pw-a-1')).toMatch(/password authentication failed for user "app_a"/);
     expect(canConnect('app_a', 'app_a', 'pw-a-2')).toBe('ok');
     expect(canConnect('app_b', 'app_b', 'pw-b-1')).toBe('ok');
@@ -119,7 +131,7 @@ describe('provisioning against a real PostgreSQL', () => {
 
   it('fails before running any SQL when a password Secret is empty, naming the Secret', () => {
     const before = catalog();
-    const res = runJob({ PASSWORD_APP_A: '', PASSWORD_APP_B: 'pw-b-1' });
+    const res = runJob({ PASSWORD_APP_A: '', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1' });
     expect(res.status).not.toBe(0);
     expect(res.stderr).toContain('key password of Secret postgres-app-app-a in namespace shared');
     expect(catalog()).toBe(before);
