@@ -23,7 +23,7 @@ const certManager = new CertManager(platform, 'cert-manager');
 // Prometheus, Grafana (grafana.shakalabs.com), Loki and Alloy; node-level collectors need a
 // privileged namespace, so they get their own.
 new Monitoring(platform, 'monitoring', { ingressController: traefik, certManager });
-const postgres = new SharedPostgres(platform, 'postgres');
+const postgres = new SharedPostgres(platform, 'postgres', { metrics: true });
 const redis = new SharedRedis(platform, 'redis');
 
 const novahost = new NovahostApp(platform, 'novahost', {
