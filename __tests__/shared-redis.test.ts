@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { NovahostApp, Platform, ServiceConsumer } from '../lib';
+import { Monitoring, NovahostApp, Platform, ServiceConsumer } from '../lib';
 import { EvictionPolicies, Persistence, SharedRedis, SharedRedisProps } from '../lib/shared-redis';
-import { findObject, synthesize, testPlatform } from './support/platform';
+import { findObject, routedPlatform, synthesize, testPlatform } from './support/platform';
 
 const API = { image: 'ghcr.io/example/api:1.0.0', port: 9000, cache: true };
 const WEB = { image: 'ghcr.io/example/web:1.0.0', port: 3000 };
@@ -268,7 +268,7 @@ describe('SharedRedis', () => {
     const platform = testPlatform();
     const redis = new SharedRedis(platform, 'redis');
     expect(() => redis.addCache(consumer(platform, 'admin'), { index: 0 }))
-      .toThrow('admin: appName "admin" is a Redis user that shared/redis keeps for itself (default, admin, healthcheck). Fix: give the app another name');
+      .toThrow('admin: appName "admin" is a Redis user that shared/redis keeps for itself (default, admin, healthcheck, metrics). Fix: give the app another name');
   });
 
   it('fails when the image is not pinned', () => {
@@ -298,5 +298,44 @@ describe('SharedRedis', () => {
     const { platform, redis } = novahostWithRedis();
     synthesize(platform);
     expect(() => redis.addCache(consumer(platform, 'late'), { index: 5 })).toThrow('late: asked shared/redis for a cache after synthesis started');
+  });
+});
+
+describe('SharedRedis metrics', () => {
+  function withMetrics(metrics: boolean) {
+    const platform = routedPlatform();
+    new Monitoring(platform, 'monitoring');
+    const redis = new SharedRedis(platform, 'redis', { metrics });
+    new NovahostApp(platform, 'shop', { cache: { server: redis, index: 0 }, services: { web: { image: 'ghcr.io/x/web:1.0.0', port: 3000, cache: true } } });
+    return { redis, out: synthesize(platform) };
+  }
+
+  it('runs the exporter beside the server as the "metrics" ACL user, scraped through a ServiceMonitor', () => {
+    const { redis, out } = withMetrics(true);
+    const pod = findObject(out.shared, 'StatefulSet', 'redis').spec.template.spec;
+    const exporter = pod.containers.find((c: any) => c.name === 'exporter');
+    expect(exporter.image).toMatch(/^oliver006\/redis_exporter:v\d+\.\d+\.\d+$/);
+    expect(exporter.env).toEqual([
+      { name: 'REDIS_ADDR', value: 'redis://127.0.0.1:6379' },
+      { name: 'REDIS_USER', value: 'metrics' },
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-metrics', key: 'password' } } },
+      { name: 'REDIS_EXPORTER_CONFIG_COMMAND', value: '-' },
+    ]);
+    expect(exporter.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    const sources = pod.volumes.find((v: any) => v.name === 'passwords').projected.sources;
+    expect(sources).toContainEqual({ secret: { name: 'redis-metrics', items: [{ key: 'password', path: 'metrics' }] } });
+    expect(findObject(out.shared, 'ConfigMap', 'redis-config').data['users.acl.template']).toMatch(/^user metrics on .* -@all \+ping \+info/m);
+    const service = findObject(out.shared, 'Service', 'redis-metrics');
+    const monitor = findObject(out.shared, 'ServiceMonitor', 'redis');
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) expect(service.metadata.labels[k]).toBe(v);
+    expect(redis.secretReferences.map((r) => r.name)).toContain('redis-metrics');
+  });
+
+  it('is off by default: no sidecar, user, Service or Secret', () => {
+    const { redis, out } = withMetrics(false);
+    expect(findObject(out.shared, 'StatefulSet', 'redis').spec.template.spec.containers.map((c: any) => c.name)).toEqual(['redis']);
+    expect(findObject(out.shared, 'ConfigMap', 'redis-config').data['users.acl.template']).not.toMatch(/^user metrics/m);
+    expect(out.shared.filter((o) => o.kind === 'ServiceMonitor')).toEqual([]);
+    expect(redis.secretReferences.map((r) => r.name)).not.toContain('redis-metrics');
   });
 });

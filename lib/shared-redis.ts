@@ -8,6 +8,7 @@ import {
 } from './handles';
 import { PinnedImage, pinnedImage } from './image';
 import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels } from './names';
+import { addScrapeTarget } from './monitoring/scrape';
 import { NamespacedConstruct } from './platform';
 import {
   appAclUser, ASSEMBLE_ACL_SCRIPT, assembleAclCommand, renderAclTemplate, RESERVED_USERS, systemAclUsers, SystemUsers,
@@ -28,6 +29,9 @@ export type { EvictionPolicy, PersistenceMode } from './redis/config';
 
 /** uid and gid of the `redis` user in the official images (Alpine and Debian alike). */
 const REDIS_UID = 999;
+/** The Prometheus exporter for Redis, pinned. */
+export const REDIS_EXPORTER_IMAGE = 'oliver006/redis_exporter:v1.67.0';
+const METRICS_PORT = 9121;
 const PORT_NAME = 'redis';
 const PASSWORD_KEY = 'password';
 const DEFAULT_RESOURCES: ResourceSpec = { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '512Mi' };
@@ -65,6 +69,11 @@ export interface SharedRedisProps {
   /** @default 50m CPU and 128Mi memory requested, 512Mi memory limit (room for maxmemory), no CPU limit */
   readonly resources?: ResourceSpec;
   /**
+   * Run a redis_exporter sidecar (as an ACL user that may only read INFO and diagnostics) and a
+   * ServiceMonitor. Needs a Monitoring construct in the platform. @default false
+   */
+  readonly metrics?: boolean;
+  /**
    * Confine each app's ACL user to keys and channels `<app>:*` unless the app opts out with
    * `keyPrefix: false`. Without a prefix only the logical database separates apps, and any app can
    * SELECT another's database.
@@ -97,6 +106,8 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
   public readonly storageClass?: string;
   public readonly resources: ResourceSpec;
   public readonly keyPrefix: boolean;
+  /** Whether the exporter sidecar runs. */
+  public readonly metrics: boolean;
   /** Where apps connect. */
   public readonly server: ServerEndpoint;
   /** The headless Service that gives the StatefulSet's pod its DNS name. */
@@ -146,6 +157,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
       });
     }
     this.keyPrefix = props.keyPrefix ?? true;
+    this.metrics = props.metrics ?? false;
 
     this.identity = { name: 'redis', instance: id, component: 'cache' };
     this.server = {
@@ -155,6 +167,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
       podLabels: selectorLabels(this.identity),
     };
     this.renderServices();
+    if (this.metrics) this.renderMetrics();
     // The ConfigMap and StatefulSet list every app's user; they are rendered once all apps exist.
     this.platform.onFinalize(() => this.renderServer());
   }
@@ -234,6 +247,9 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
     const refs: SecretKeyReference[] = [
       { namespace: this.namespace, name: this.systemSecretName(SystemUsers.ADMIN), key: PASSWORD_KEY, description: `password of the Redis user "admin" (operators); ${rule}`, value: GENERATED_PASSWORD },
       { namespace: this.namespace, name: this.systemSecretName(SystemUsers.HEALTHCHECK), key: PASSWORD_KEY, description: `password of the Redis user "healthcheck" (probes, PING only); ${rule}`, value: GENERATED_PASSWORD },
+      ...(this.metrics
+        ? [{ namespace: this.namespace, name: this.systemSecretName(SystemUsers.METRICS), key: PASSWORD_KEY, description: `password of the Redis user "metrics" (the exporter: INFO and diagnostics only); ${rule}`, value: GENERATED_PASSWORD }]
+        : []),
     ];
     for (const c of this.sortedCaches()) refs.push(c.serverPassword, c.password);
     return refs;
@@ -257,6 +273,49 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
     return '(none: raise the server\'s databases prop)';
   }
 
+  /** The exporter sidecar: localhost to the server, as the "metrics" ACL user. */
+  private exporterContainers(): k8s.Container[] {
+    if (!this.metrics) return [];
+    const port = k8s.IntOrString.fromString('metrics');
+    return [{
+      name: 'exporter',
+      image: REDIS_EXPORTER_IMAGE,
+      env: [
+        { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${REDIS_PORT}` },
+        { name: 'REDIS_USER', value: SystemUsers.METRICS },
+        { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: this.systemSecretName(SystemUsers.METRICS), key: PASSWORD_KEY } } },
+        // CONFIG is denied to every non-admin user; the exporter must not try it.
+        { name: 'REDIS_EXPORTER_CONFIG_COMMAND', value: '-' },
+      ],
+      ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
+      resources: resourceRequirements({ cpuRequest: '10m', memoryRequest: '16Mi', memoryLimit: '64Mi' }),
+      securityContext: restrictedContainerSecurityContext(),
+      readinessProbe: { tcpSocket: { port }, periodSeconds: 10, timeoutSeconds: 3 },
+      livenessProbe: { tcpSocket: { port }, periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 6 },
+    }];
+  }
+
+  /** A Service for the exporter's port and the ServiceMonitor that scrapes it. */
+  private renderMetrics(): void {
+    const identity = { ...this.identity, component: 'metrics' };
+    new k8s.KubeService(this, 'MetricsService', {
+      metadata: { name: `${this.name}-metrics`, labels: standardLabels(identity) },
+      spec: {
+        type: 'ClusterIP',
+        selector: this.server.podLabels,
+        ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
+      },
+    });
+    addScrapeTarget(this, 'ServiceMonitor', {
+      name: this.name,
+      labels: standardLabels(identity),
+      serviceSelector: selectorLabels(identity),
+      portName: 'metrics',
+      pods: { namespace: this.namespace, podLabels: this.server.podLabels, name: this.name },
+      containerPort: METRICS_PORT,
+    });
+  }
+
   private renderServices(): void {
     const labels = standardLabels(this.identity);
     const ports = [{ name: PORT_NAME, port: REDIS_PORT, targetPort: k8s.IntOrString.fromString(PORT_NAME), protocol: 'TCP' }];
@@ -274,7 +333,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
 
   /** redis.conf, the ACL template and the assembly script, as the ConfigMap holds them. */
   public configFiles(): Record<string, string> {
-    const users = [...systemAclUsers(), ...this.sortedCaches().map((c) => appAclUser(c.user, c.keyPrefix))];
+    const users = [...systemAclUsers({ metrics: this.metrics }), ...this.sortedCaches().map((c) => appAclUser(c.user, c.keyPrefix))];
     return {
       [CONFIG_FILE]: renderRedisConf({
         databases: this.databases,
@@ -295,7 +354,8 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
     // A changed config (a new app's user) restarts the pod, which reassembles the ACL file.
     const checksum = createHash('sha256').update(JSON.stringify(files)).digest('hex');
 
-    const users = [SystemUsers.ADMIN, SystemUsers.HEALTHCHECK, ...this.sortedCaches().map((c) => c.user)];
+    const systemUsers: string[] = [SystemUsers.ADMIN, SystemUsers.HEALTHCHECK, ...(this.metrics ? [SystemUsers.METRICS] : [])];
+    const users = [...systemUsers, ...this.sortedCaches().map((c) => c.user)];
     const tmp = scratchVolume('tmp', '/tmp');
     const configMount = { name: 'config', mountPath: RedisPaths.CONFIG, readOnly: true };
     const aclMount = { name: 'acl', mountPath: RedisPaths.ACL_DIR };
@@ -355,7 +415,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
                 { ...aclMount, readOnly: true },
                 tmp.mount,
               ],
-            }],
+            }, ...this.exporterContainers()],
             volumes: [
               { name: 'config', configMap: { name: this.configMapName, defaultMode: 0o444 } },
               // Memory-backed: the assembled file holds password hashes, never on a node's disk.
@@ -367,7 +427,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
                   defaultMode: 0o440,
                   sources: users.map((user) => ({
                     secret: {
-                      name: user === SystemUsers.ADMIN || user === SystemUsers.HEALTHCHECK ? this.systemSecretName(user) : this.userSecretName(user),
+                      name: systemUsers.includes(user) ? this.systemSecretName(user) : this.userSecretName(user),
                       items: [{ key: PASSWORD_KEY, path: user }],
                     },
                   })),

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { NovahostApp, Platform } from '../../lib';
+import { IngressController, Monitoring, NovahostApp, Platform } from '../../lib';
 import { Persistence, PersistenceMode, SharedRedis, SharedRedisProps } from '../../lib/shared-redis';
 import { findObject, synthesize, testPlatform } from '../support/platform';
 import {
@@ -271,5 +271,41 @@ describe('SharedRedis persistence on a real redis-server', () => {
     expect(await after.call('GET', 'alpha:persisted')).toBe(persistence.name);
     expect(await after.call('LRANGE', 'alpha:jobs', 0, -1)).toEqual(['a', 'b']);
     expect(await after.call('DBSIZE')).toBe(2);
+  });
+});
+
+describe('the metrics exporter user on a real redis-server', () => {
+  let pod: LocalPod;
+
+  beforeAll(async () => {
+    pod = await startPod((platform, redis) => {
+      new IngressController(platform, 'traefik');
+      new Monitoring(platform, 'monitoring');
+      threeApps(platform, redis);
+    }, { metrics: true });
+  });
+
+  it('may read INFO and diagnostics in any database', async () => {
+    const metrics = await login(pod, 'metrics');
+    expect(await metrics.call('PING')).toBe('PONG');
+    expect(String(await metrics.ok('INFO', 'all'))).toContain('connected_clients:');
+    expect(await metrics.call('SELECT', 1)).toBe('OK');
+    expect(Array.isArray(await metrics.ok('SLOWLOG', 'GET', 10))).toBe(true);
+    expect(String(await metrics.ok('CLIENT', 'LIST'))).toContain('user=metrics');
+    expect(Array.isArray(await metrics.ok('LATENCY', 'LATEST'))).toBe(true);
+  });
+
+  it('may not read or write a key, or run anything that changes the server', async () => {
+    const admin = await login(pod, 'admin');
+    const metrics = await login(pod, 'metrics');
+    await admin.ok('SET', 'alpha:secret', 'v');
+    const denied: Array<Array<string | number>> = [
+      ['GET', 'alpha:secret'], ['SET', 'x', '1'], ['SCAN', 0], ['KEYS', '*'], ['FLUSHALL'], ['CONFIG', 'GET', '*'],
+      ['CLIENT', 'KILL', 'TYPE', 'normal'], ['ACL', 'LIST'], ['MONITOR'], ['SUBSCRIBE', 'alpha:events'],
+    ];
+    for (const command of denied) {
+      const reply = await metrics.call(...command);
+      if (!isNoPerm(reply)) throw new Error(`the metrics user was allowed ${command.join(' ')}: ${String(reply)}`);
+    }
   });
 });

@@ -14,6 +14,8 @@ export const SystemUsers = {
   ADMIN: 'admin',
   /** The probes: PING only. */
   HEALTHCHECK: 'healthcheck',
+  /** The metrics exporter: INFO and a few read-only diagnostics. */
+  METRICS: 'metrics',
 } as const;
 export const RESERVED_USERS: ReadonlySet<string> = new Set(Object.values(SystemUsers));
 
@@ -66,12 +68,19 @@ export function appAclUser(name: string, keyPrefix: string | undefined): AclUser
   };
 }
 
+/**
+ * What redis_exporter runs (with its CONFIG command switched off): INFO for nearly every metric,
+ * SLOWLOG and LATENCY readings, CLIENT LIST, SELECT to walk the databases. No key, no write.
+ */
+export const METRICS_COMMANDS = ['ping', 'info', 'select', 'slowlog|get', 'slowlog|len', 'latency|latest', 'client|list'];
+
 /** The server's own users; app users are appended after them. */
-export function systemAclUsers(): AclUser[] {
+export function systemAclUsers(options: { metrics?: boolean } = {}): AclUser[] {
   return [
     { name: SystemUsers.DEFAULT, enabled: false, rules: ['-@all'] },
     { name: SystemUsers.ADMIN, enabled: true, rules: ['~*', '&*', '+@all'] },
     { name: SystemUsers.HEALTHCHECK, enabled: true, rules: ['-@all', '+ping'] },
+    ...(options.metrics ? [{ name: SystemUsers.METRICS, enabled: true, rules: ['-@all', ...METRICS_COMMANDS.map((c) => `+${c}`)] }] : []),
   ];
 }
 
