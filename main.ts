@@ -24,7 +24,7 @@ const certManager = new CertManager(platform, 'cert-manager');
 // privileged namespace, so they get their own.
 new Monitoring(platform, 'monitoring', { ingressController: traefik, certManager });
 const postgres = new SharedPostgres(platform, 'postgres', { metrics: true });
-const redis = new SharedRedis(platform, 'redis');
+const redis = new SharedRedis(platform, 'redis', { metrics: true });
 
 const novahost = new NovahostApp(platform, 'novahost', {
   database: { server: postgres, extensions: ['timescaledb'] },
