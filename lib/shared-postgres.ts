@@ -10,7 +10,7 @@ import {
 import { pinnedImage } from './image';
 import { NetworkPolicies, Peers, PodPeer } from './network-policies';
 import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels } from './names';
-import { addScrapeTarget } from './monitoring/scrape';
+import { addMetricsEndpoint, exporterContainer } from './monitoring/scrape';
 import { NamespacedConstruct } from './platform';
 import { backupScript, restoreScript, s3UploadScript } from './postgres/backup';
 import { isSettingName, postgresqlConf, PostgresSettingValue } from './postgres/config';
@@ -647,41 +647,24 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
   /** The exporter sidecar: localhost to the server, as the pg_monitor-only role. */
   private exporterContainers(): k8s.Container[] {
     if (!this.exporterPassword) return [];
-    const port = k8s.IntOrString.fromString('metrics');
-    return [{
-      name: 'exporter',
+    return [exporterContainer({
       image: POSTGRES_EXPORTER_IMAGE,
+      port: METRICS_PORT,
       env: [
         { name: 'DATA_SOURCE_URI', value: `127.0.0.1:${PORT}/postgres?sslmode=disable` },
         { name: 'DATA_SOURCE_USER', value: MONITOR_ROLE },
         { name: 'DATA_SOURCE_PASS', valueFrom: { secretKeyRef: { name: this.exporterPassword.name, key: this.exporterPassword.key } } },
       ],
-      ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
-      resources: resourceRequirements({}, { cpuRequest: '10m', memoryRequest: '32Mi', memoryLimit: '64Mi' }),
-      securityContext: restrictedContainerSecurityContext(),
-      readinessProbe: { tcpSocket: { port }, periodSeconds: 10, timeoutSeconds: 3 },
-      livenessProbe: { tcpSocket: { port }, periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 6 },
-    }];
+    })];
   }
 
   /** A Service for the exporter's port and the ServiceMonitor that scrapes it. */
   private renderMetrics(): void {
-    const identity = { ...this.identity, component: 'metrics' };
-    new k8s.KubeService(this, 'MetricsService', {
-      metadata: { name: `${this.name}-metrics`, labels: standardLabels(identity) },
-      spec: {
-        type: 'ClusterIP',
-        selector: this.endpoint.podLabels,
-        ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
-      },
-    });
-    addScrapeTarget(this, 'ServiceMonitor', {
+    addMetricsEndpoint(this, {
       name: this.name,
-      labels: standardLabels(identity),
-      serviceSelector: selectorLabels(identity),
-      portName: 'metrics',
+      identity: this.identity,
       pods: { namespace: this.namespace, podLabels: this.endpoint.podLabels, name: this.name },
-      containerPort: METRICS_PORT,
+      port: METRICS_PORT,
     });
   }
 

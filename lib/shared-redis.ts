@@ -8,7 +8,7 @@ import {
 } from './handles';
 import { PinnedImage, pinnedImage } from './image';
 import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels } from './names';
-import { addScrapeTarget } from './monitoring/scrape';
+import { addMetricsEndpoint, exporterContainer } from './monitoring/scrape';
 import { NamespacedConstruct } from './platform';
 import {
   appAclUser, ASSEMBLE_ACL_SCRIPT, assembleAclCommand, renderAclTemplate, RESERVED_USERS, systemAclUsers, SystemUsers,
@@ -276,10 +276,10 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
   /** The exporter sidecar: localhost to the server, as the "metrics" ACL user. */
   private exporterContainers(): k8s.Container[] {
     if (!this.metrics) return [];
-    const port = k8s.IntOrString.fromString('metrics');
-    return [{
-      name: 'exporter',
+    return [exporterContainer({
       image: REDIS_EXPORTER_IMAGE,
+      port: METRICS_PORT,
+      resources: { cpuRequest: '10m', memoryRequest: '16Mi', memoryLimit: '64Mi' },
       env: [
         { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${REDIS_PORT}` },
         { name: 'REDIS_USER', value: SystemUsers.METRICS },
@@ -287,32 +287,16 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
         // CONFIG is denied to every non-admin user; the exporter must not try it.
         { name: 'REDIS_EXPORTER_CONFIG_COMMAND', value: '-' },
       ],
-      ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
-      resources: resourceRequirements({ cpuRequest: '10m', memoryRequest: '16Mi', memoryLimit: '64Mi' }),
-      securityContext: restrictedContainerSecurityContext(),
-      readinessProbe: { tcpSocket: { port }, periodSeconds: 10, timeoutSeconds: 3 },
-      livenessProbe: { tcpSocket: { port }, periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 6 },
-    }];
+    })];
   }
 
   /** A Service for the exporter's port and the ServiceMonitor that scrapes it. */
   private renderMetrics(): void {
-    const identity = { ...this.identity, component: 'metrics' };
-    new k8s.KubeService(this, 'MetricsService', {
-      metadata: { name: `${this.name}-metrics`, labels: standardLabels(identity) },
-      spec: {
-        type: 'ClusterIP',
-        selector: this.server.podLabels,
-        ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
-      },
-    });
-    addScrapeTarget(this, 'ServiceMonitor', {
+    addMetricsEndpoint(this, {
       name: this.name,
-      labels: standardLabels(identity),
-      serviceSelector: selectorLabels(identity),
-      portName: 'metrics',
+      identity: this.identity,
       pods: { namespace: this.namespace, podLabels: this.server.podLabels, name: this.name },
-      containerPort: METRICS_PORT,
+      port: METRICS_PORT,
     });
   }
 

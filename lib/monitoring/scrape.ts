@@ -1,9 +1,12 @@
+import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { ServiceMonitor } from '../../imports/prometheusoperator-servicemonitor-monitoring.coreos.com';
 import { configError, pathOf } from '../errors';
 import { needsCrd } from '../gitops/annotations';
 import { NetworkPolicies, PodPeer } from '../network-policies';
+import { ComponentIdentity, selectorLabels, standardLabels } from '../names';
 import { Platform } from '../platform';
+import { resourceRequirements, ResourceSpec, restrictedContainerSecurityContext } from '../security';
 
 /**
  * How constructs that expose metrics find Prometheus. The Monitoring construct registers its
@@ -90,4 +93,56 @@ export function addScrapeTarget(scope: Construct, id: string, props: ScrapeTarge
     });
   });
   return monitor;
+}
+
+/** What an exporter sidecar needs: its image, its settings and the port it serves metrics on. */
+export interface ExporterProps {
+  readonly image: string;
+  readonly env: k8s.EnvVar[];
+  readonly port: number;
+  /** @default 10m / 32Mi requested, 64Mi limit */
+  readonly resources?: ResourceSpec;
+}
+
+/**
+ * A metrics exporter running beside a server in its pod: restricted, read-only, probed on its
+ * port, which is named `metrics`.
+ */
+export function exporterContainer(props: ExporterProps): k8s.Container {
+  const port = k8s.IntOrString.fromString('metrics');
+  return {
+    name: 'exporter',
+    image: props.image,
+    env: props.env,
+    ports: [{ name: 'metrics', containerPort: props.port, protocol: 'TCP' }],
+    resources: resourceRequirements(props.resources, { cpuRequest: '10m', memoryRequest: '32Mi', memoryLimit: '64Mi' }),
+    securityContext: restrictedContainerSecurityContext(),
+    readinessProbe: { tcpSocket: { port }, periodSeconds: 10, timeoutSeconds: 3 },
+    livenessProbe: { tcpSocket: { port }, periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 6 },
+  };
+}
+
+/**
+ * The Service `<name>-metrics` in front of a server's exporter port, and the ServiceMonitor (with
+ * its NetworkPolicy rule) that scrapes it. `identity` is the server's; the Service takes the
+ * component `metrics`.
+ */
+export function addMetricsEndpoint(scope: Construct, props: { name: string; identity: ComponentIdentity; pods: PodPeer; port: number }): void {
+  const identity = { ...props.identity, component: 'metrics' };
+  new k8s.KubeService(scope, 'MetricsService', {
+    metadata: { name: `${props.name}-metrics`, labels: standardLabels(identity) },
+    spec: {
+      type: 'ClusterIP',
+      selector: props.pods.podLabels,
+      ports: [{ name: 'metrics', port: props.port, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
+    },
+  });
+  addScrapeTarget(scope, 'ServiceMonitor', {
+    name: props.name,
+    labels: standardLabels(identity),
+    serviceSelector: selectorLabels(identity),
+    portName: 'metrics',
+    pods: props.pods,
+    containerPort: props.port,
+  });
 }
