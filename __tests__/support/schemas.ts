@@ -13,9 +13,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { loadManifests } from '../../lib/policies/load';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { validate as validateObjectMeta } from '@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta';
 
 export const SCHEMAS_DIR = path.join(__dirname, '..', 'schemas');
@@ -245,23 +246,7 @@ export function validateAll(objects: readonly unknown[]): string[] {
 
 /** Every YAML document under `dir` (e.g. dist/), with its path relative to `dir`, sorted by path. */
 export function readManifests(dir: string): Array<{ file: string; object: Json }> {
-  const files: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (/\.ya?ml$/.test(e.name)) files.push(full);
-    }
-  };
-  walk(dir);
-  files.sort();
-  return files.flatMap((full) => {
-    const file = path.relative(dir, full);
-    return parseAllDocuments(fs.readFileSync(full, 'utf8')).map((doc) => {
-      if (doc.errors.length) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
-      return { file, object: doc.toJS() };
-    });
-  });
+  return [...loadManifests(dir)].map(([file, object]) => ({ file, object: object as Json }));
 }
 
 // ---------------------------------------------------------------------------------------------
