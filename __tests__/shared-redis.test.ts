@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { Monitoring, NovahostApp, Platform, ServiceConsumer } from '../lib';
 import { EvictionPolicies, Persistence, SharedRedis, SharedRedisProps } from '../lib/shared-redis';
 import { findObject, routedPlatform, synthesize, testPlatform } from './support/platform';
+import { canConnect } from './support/reachability';
 
 const API = { image: 'ghcr.io/example/api:1.0.0', port: 9000, cache: true };
 const WEB = { image: 'ghcr.io/example/web:1.0.0', port: 3000 };
@@ -322,13 +323,25 @@ describe('SharedRedis metrics', () => {
       { name: 'REDIS_EXPORTER_CONFIG_COMMAND', value: '-' },
     ]);
     expect(exporter.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(exporter.ports).toEqual([{ name: 'metrics', containerPort: 9121, protocol: 'TCP' }]);
+    expect(exporter.resources).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } });
+    for (const probe of [exporter.readinessProbe, exporter.livenessProbe]) expect(probe.httpGet).toEqual({ path: '/health', port: 'metrics' });
     const sources = pod.volumes.find((v: any) => v.name === 'passwords').projected.sources;
     expect(sources).toContainEqual({ secret: { name: 'redis-metrics', items: [{ key: 'password', path: 'metrics' }] } });
     expect(findObject(out.shared, 'ConfigMap', 'redis-config').data['users.acl.template']).toMatch(/^user metrics on .* -@all \+ping \+info/m);
     const service = findObject(out.shared, 'Service', 'redis-metrics');
     const monitor = findObject(out.shared, 'ServiceMonitor', 'redis');
     for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) expect(service.metadata.labels[k]).toBe(v);
-    expect(redis.secretReferences.map((r) => r.name)).toContain('redis-metrics');
+    expect(service.spec.ports).toEqual([{ name: 'metrics', port: 9121, targetPort: 'metrics', protocol: 'TCP' }]);
+    expect(service.spec.selector).toEqual(findObject(out.shared, 'StatefulSet', 'redis').spec.selector.matchLabels);
+    expect(monitor.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics' }]);
+    // Prometheus reaches the exporter's port, and not Redis itself.
+    const prometheus = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
+    const server = { namespace: 'shared', labels: findObject(out.shared, 'StatefulSet', 'redis').spec.template.metadata.labels };
+    const objects = Object.values(out).flat();
+    expect(canConnect(objects, prometheus, server, 9121)).toBe(true);
+    expect(canConnect(objects, prometheus, server, 6379)).toBe(false);
+    expect(redis.secretReferences.find((r) => r.name === 'redis-metrics')).toMatchObject({ namespace: 'shared', key: 'password', value: { kind: 'generated', length: 32 } });
   });
 
   it('is off by default: no sidecar, user, Service or Secret', () => {

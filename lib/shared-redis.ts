@@ -276,7 +276,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
   /** The exporter sidecar: localhost to the server, as the "metrics" ACL user. */
   private exporterContainers(): k8s.Container[] {
     if (!this.metrics) return [];
-    return [exporterContainer({
+    const exporter = exporterContainer({
       image: REDIS_EXPORTER_IMAGE,
       port: METRICS_PORT,
       resources: { cpuRequest: '10m', memoryRequest: '16Mi', memoryLimit: '64Mi' },
@@ -287,7 +287,15 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
         // CONFIG is denied to every non-admin user; the exporter must not try it.
         { name: 'REDIS_EXPORTER_CONFIG_COMMAND', value: '-' },
       ],
-    })];
+    });
+    // redis_exporter answers /health without touching Redis: a Redis outage shows as
+    // redis_up 0 in the metrics rather than as a restarting sidecar.
+    const health = { httpGet: { path: '/health', port: k8s.IntOrString.fromString('metrics') }, timeoutSeconds: 3 };
+    return [{
+      ...exporter,
+      readinessProbe: { ...health, periodSeconds: 10 },
+      livenessProbe: { ...health, periodSeconds: 20, failureThreshold: 6 },
+    }];
   }
 
   /** A Service for the exporter's port and the ServiceMonitor that scrapes it. */

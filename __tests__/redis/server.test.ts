@@ -295,13 +295,25 @@ describe('the metrics exporter user on a real redis-server', () => {
     expect(Array.isArray(await metrics.ok('LATENCY', 'LATEST'))).toBe(true);
   });
 
+  it('may run every command redis_exporter issues on a scrape with its defaults and CONFIG off', async () => {
+    // The sequence of a scrape in redis_exporter v1.67.0 (exporter.go scrapeRedisHost).
+    const metrics = await login(pod, 'metrics');
+    expect(await metrics.call('CLIENT', 'SETNAME', 'redis_exporter')).toBe('OK');
+    expect(String(await metrics.ok('INFO', 'ALL'))).toContain('# Keyspace');
+    expect(Array.isArray(await metrics.ok('LATENCY', 'LATEST'))).toBe(true);
+    expect(Array.isArray(await metrics.ok('LATENCY', 'HISTOGRAM'))).toBe(true);
+    expect(typeof await metrics.ok('SLOWLOG', 'LEN')).toBe('number');
+    expect(Array.isArray(await metrics.ok('SLOWLOG', 'GET', 1))).toBe(true);
+  });
+
   it('may not read or write a key, or run anything that changes the server', async () => {
     const admin = await login(pod, 'admin');
     const metrics = await login(pod, 'metrics');
     await admin.ok('SET', 'alpha:secret', 'v');
     const denied: Array<Array<string | number>> = [
       ['GET', 'alpha:secret'], ['SET', 'x', '1'], ['SCAN', 0], ['KEYS', '*'], ['FLUSHALL'], ['CONFIG', 'GET', '*'],
-      ['CLIENT', 'KILL', 'TYPE', 'normal'], ['ACL', 'LIST'], ['MONITOR'], ['SUBSCRIBE', 'alpha:events'],
+      ['CLIENT', 'KILL', 'TYPE', 'normal'], ['CLIENT', 'PAUSE', 10], ['ACL', 'LIST'], ['MONITOR'], ['SUBSCRIBE', 'alpha:events'],
+      ['SLOWLOG', 'RESET'], ['LATENCY', 'RESET'], ['EVAL', 'return 1', 0], ['DBSIZE'],
     ];
     for (const command of denied) {
       const reply = await metrics.call(...command);

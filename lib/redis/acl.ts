@@ -69,10 +69,14 @@ export function appAclUser(name: string, keyPrefix: string | undefined): AclUser
 }
 
 /**
- * What redis_exporter runs (with its CONFIG command switched off): INFO for nearly every metric,
- * SLOWLOG and LATENCY readings, CLIENT LIST, SELECT to walk the databases. No key, no write.
+ * What redis_exporter runs (with its CONFIG command switched off; read from its v1.67.0 source):
+ * on every scrape CLIENT SETNAME, INFO ALL, LATENCY LATEST and HISTOGRAM, SLOWLOG LEN and GET;
+ * PING, CLIENT LIST and SELECT when the options that use them are turned on. No key, no write.
+ * Subcommands are named one by one: `+@connection` would also allow CLIENT KILL.
  */
-export const METRICS_COMMANDS = ['ping', 'info', 'select', 'slowlog|get', 'slowlog|len', 'latency|latest', 'client|list'];
+export const METRICS_COMMANDS = [
+  'ping', 'info', 'select', 'client|setname', 'client|list', 'slowlog|get', 'slowlog|len', 'latency|latest', 'latency|histogram',
+];
 
 /** The server's own users; app users are appended after them. */
 export function systemAclUsers(options: { metrics?: boolean } = {}): AclUser[] {
