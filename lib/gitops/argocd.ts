@@ -5,7 +5,7 @@ import { AppProject } from '../../imports/argocd-appproject-argoproj.io';
 import { ArgoCdValues, chartResources } from '../helm-values';
 import { MANAGED_BY, PART_OF } from '../names';
 import { NetworkPolicies, PodPeer, Peers } from '../network-policies';
-import { HelmRelease, NamespaceChart, NamespacedConstruct } from '../platform';
+import { CLUSTER_SCOPED_KINDS, HelmRelease, NamespaceChart, NamespacedConstruct } from '../platform';
 import { SYNC_OPTIONS, SYNC_WAVE, SyncWave } from './annotations';
 import { GitOpsEngine } from './engine';
 
@@ -40,14 +40,6 @@ const APPLICATION_HEALTH_LUA = [
   '',
 ].join('\n');
 
-/** Cluster-scoped kinds a namespace folder may hold, by API group. */
-const CLUSTER_SCOPED: Record<string, string> = {
-  'v1/Namespace': '',
-  'cert-manager.io/v1/ClusterIssuer': 'cert-manager.io',
-  'rbac.authorization.k8s.io/v1/ClusterRole': 'rbac.authorization.k8s.io',
-  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'rbac.authorization.k8s.io',
-  'storage.k8s.io/v1/StorageClass': 'storage.k8s.io',
-};
 
 export interface ArgoCdProps {
   /** @default 'argocd' */
@@ -209,8 +201,10 @@ function clusterKinds(charts: NamespaceChart[]): Array<{ group: string; kind: st
   for (const chart of charts) {
     for (const c of chart.node.findAll()) {
       if (!(c instanceof ApiObject)) continue;
-      const group = CLUSTER_SCOPED[`${c.apiVersion}/${c.kind}`];
-      if (group !== undefined) found.set(`${group}/${c.kind}`, { group, kind: c.kind });
+      if (!CLUSTER_SCOPED_KINDS.has(c.kind)) continue;
+      // `cert-manager.io/v1` -> `cert-manager.io`; the core group (`v1`) is ''.
+      const group = c.apiVersion.includes('/') ? c.apiVersion.split('/')[0] : '';
+      found.set(`${group}/${c.kind}`, { group, kind: c.kind });
     }
   }
   return [...found.keys()].sort().map((k) => found.get(k)!);
