@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
 import { ArgoCd, CertManager, IngressController, NovahostApp, PodSecurity, SyncWave } from '../lib';
 import { routedPlatform, synthesize, testPlatform } from './support/platform';
 
@@ -50,21 +51,27 @@ describe('Platform', () => {
     expect(platform.namespace('data').wave).toBe(SyncWave.SHARED_SERVICES);
   });
 
-  it('writes dist/<namespace>/<Kind>.<name>.yaml, replacing what was there', () => {
+  it('writes dist/<namespace>/<namespace>.k8s.yaml, one YAML stream per chart, replacing what was there', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-'));
     fs.mkdirSync(path.join(outdir, 'stale'));
     fs.writeFileSync(path.join(outdir, 'stale', 'Deployment.gone.yaml'), 'x');
     const platform = routedPlatform({ outdir });
     new ArgoCd(platform, 'argocd');
     new NovahostApp(platform, 'a', { services: { web: WEB } });
-    platform.synth();
+    const stats = platform.synth();
     expect(fs.readdirSync(outdir).sort()).toEqual(['a', 'argocd', 'shared']);
-    expect(fs.readdirSync(path.join(outdir, 'a')).sort()).toEqual([
-      'Certificate.a-example-com.yaml', 'Deployment.web.yaml', 'Ingress.a-example-com.yaml', 'Namespace.a.yaml',
-      'NetworkPolicy.allow-dns.yaml', 'NetworkPolicy.allow-ingress-acme-solver-from-shared.yaml', 'NetworkPolicy.allow-ingress-web-from-shared.yaml',
-      'NetworkPolicy.default-deny.yaml', 'Service.web.yaml', 'ServiceAccount.web.yaml',
+    expect(fs.readdirSync(path.join(outdir, 'a'))).toEqual(['a.k8s.yaml']);
+    const text = fs.readFileSync(path.join(outdir, 'a', 'a.k8s.yaml'), 'utf8');
+    expect(text).toMatch(/^apiVersion: v1\nkind: Namespace\n/);
+    // Documents in the order the chart renders them: Namespace first, then by kind and name.
+    const docs = parseAllDocuments(text).map((d) => d.toJS());
+    expect(docs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Namespace/a', 'Certificate/a-example-com', 'Deployment/web', 'Ingress/a-example-com',
+      'NetworkPolicy/allow-dns', 'NetworkPolicy/allow-ingress-acme-solver-from-shared', 'NetworkPolicy/allow-ingress-web-from-shared',
+      'NetworkPolicy/default-deny', 'Service/web', 'ServiceAccount/web',
     ]);
-    expect(fs.readFileSync(path.join(outdir, 'a', 'Namespace.a.yaml'), 'utf8')).toMatch(/^apiVersion: v1\nkind: Namespace\n/);
+    expect(text.split('\n---\n')).toHaveLength(docs.length);
+    expect(stats).toMatchObject({ files: 3, objects: Object.values(synthesize(platform)).flat().length });
   });
 
   it('writes nothing when a validation fails, and lists every problem', () => {

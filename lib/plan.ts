@@ -7,7 +7,7 @@ import { parseMemory } from './capacity';
  * object. Pure: the CLI (scripts/plan.ts) reads the trees.
  */
 
-/** `<folder>/<Kind>.<name>.yaml` -> object. */
+/** Objects keyed by file (see loadManifests): `<folder>/<file>[#<Kind>/<name>]` -> object. */
 export type Manifests = ReadonlyMap<string, any>;
 
 export interface PlanOptions {

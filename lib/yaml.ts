@@ -107,8 +107,14 @@ function write(value: object, indent: string, out: string[]): void {
 
 /** One object as a YAML document (no `---`), ending with a newline. */
 export function toYaml(value: object): string {
-  if (!isCollection(value) || isEmpty(value)) return `${scalar(value as any, '')}\n`;
+  if (!isCollection(value)) return `${scalar(value, '')}\n`;
+  if (isEmpty(value)) return Array.isArray(value) ? '[]\n' : '{}\n';
   const out: string[] = [];
   write(value, '', out);
   return out.join('');
+}
+
+/** Objects as one YAML stream: documents in the given order, separated by `---`. */
+export function toYamlStream(values: readonly object[]): string {
+  return values.map((v) => toYaml(v)).join('---\n');
 }
