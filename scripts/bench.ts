@@ -7,7 +7,7 @@
  *  3. the direct route, `npm run synth`'s command without npm: `node -r ./scripts/swc-register.js main.ts`;
  *  then generated platforms of N apps (scripts/generated-platform.ts), per N: wall time split into
  *  node start and module loading, the construct tree, rendering (finalize, validation, capacity,
- *  YAML) and writing the files; peak RSS, objects written and time per app.
+ *  YAML) and writing the files; peak RSS, objects and files written, and time per app.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -90,8 +90,9 @@ function main(): void {
     console.log(`3 direct: node -r ./scripts/swc-register.js main.ts ${direct.ms.toFixed(0).padStart(8)}`);
     console.log(`ratio 1/2: ${(stock.ms / cli2.ms).toFixed(2)}×   ratio 1/3: ${(stock.ms / direct.ms).toFixed(2)}×   outputs byte-identical to each other and to dist/: ${identical ? 'yes' : 'NO'}\n`);
 
-    console.log('apps  charts  objects    wall ms  = start  + tree  + render  + write   peak RSS MiB  ms/app');
+    console.log('apps  charts  objects  files    wall ms  = start  + tree  + render  + write   peak RSS MiB  ms/app');
     const perApp: Record<number, number> = {};
+    const synthPerApp: Record<number, number> = {};
     for (const n of SIZES) {
       const samples: Array<{ wall: number; r: any }> = [];
       for (let i = 0; i < Math.min(RUNS, 3); i++) {
@@ -102,11 +103,16 @@ function main(): void {
       }
       const s = samples.sort((a, b) => a.wall - b.wall)[Math.floor(samples.length / 2)];
       perApp[n] = s.wall / Math.max(n, 1);
+      synthPerApp[n] = s.r.synthMs / Math.max(n, 1);
       const startMs = s.wall - s.r.synthMs; // node start and module loading
       const cols = [startMs, s.r.constructMs, s.r.renderMs, s.r.writeMs].map((x: number) => x.toFixed(0));
-      console.log(`${String(n).padStart(4)}  ${String(s.r.charts).padStart(6)}  ${String(s.r.objects).padStart(7)}  ${s.wall.toFixed(0).padStart(9)}  ${cols[0].padStart(7)}  ${cols[1].padStart(6)}  ${cols[2].padStart(8)}  ${cols[3].padStart(7)}  ${(s.r.maxRssKb / 1024).toFixed(0).padStart(12)}  ${perApp[n].toFixed(2).padStart(6)}`);
+      console.log(`${String(n).padStart(4)}  ${String(s.r.charts).padStart(6)}  ${String(s.r.objects).padStart(7)}  ${String(s.r.files).padStart(5)}  ${s.wall.toFixed(0).padStart(9)}  ${cols[0].padStart(7)}  ${cols[1].padStart(6)}  ${cols[2].padStart(8)}  ${cols[3].padStart(7)}  ${(s.r.maxRssKb / 1024).toFixed(0).padStart(12)}  ${perApp[n].toFixed(2).padStart(6)}`);
     }
-    if (perApp[100] && perApp[1000]) console.log(`\nms/app at N=1000 over N=100: ${(perApp[1000] / perApp[100]).toFixed(2)} (1.00 is linear)`);
+    if (perApp[100] && perApp[1000]) {
+      console.log(`\nms/app at N=1000 over N=100: ${(perApp[1000] / perApp[100]).toFixed(2)} (1.00 is linear)`);
+      // Without node start, which every N pays once: tree + render + write per app.
+      console.log(`synthesis alone, ms/app: ${synthPerApp[100].toFixed(2)} at N=100, ${synthPerApp[1000].toFixed(2)} at N=1000, ratio ${(synthPerApp[1000] / synthPerApp[100]).toFixed(2)}`);
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
