@@ -1,9 +1,14 @@
 // Runs TypeScript on the synth path without loading the TypeScript compiler: ts-node needs
 // `typescript` (≈0.5 s to load) even when it transpiles with swc. Types are checked by
 // `npm run typecheck` / `npm test`, never here. Used by cdk8s.yaml and `npm run synth`.
+//
+// Transpiled files are cached by content (node_modules/.cache/swc-register, or
+// $SWC_REGISTER_CACHE): a synth whose sources did not change reads JavaScript and never loads
+// swc, which saves about 0.1 s of the 0.6 s that main.ts takes.
 'use strict';
+const crypto = require('crypto');
 const fs = require('fs');
-const { transformSync } = require('@swc/core');
+const path = require('path');
 
 const options = {
   jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
@@ -11,8 +16,37 @@ const options = {
   swcrc: false,
   configFile: false,
 };
+const cacheDir = process.env.SWC_REGISTER_CACHE || path.join(__dirname, '..', 'node_modules', '.cache', 'swc-register');
+// What the output depends on besides the source: this file (options) and the swc release.
+const salt = crypto.createHash('sha256')
+  .update(fs.readFileSync(__filename))
+  .update(fs.readFileSync(require.resolve('@swc/core/package.json')))
+  .digest('hex');
+
+let swc;
+function transpile(source, filename) {
+  swc = swc || require('@swc/core');
+  return swc.transformSync(source, { ...options, filename }).code;
+}
 
 require.extensions['.ts'] = function compileTs(module, filename) {
-  const { code } = transformSync(fs.readFileSync(filename, 'utf8'), { ...options, filename });
+  const source = fs.readFileSync(filename, 'utf8');
+  const key = crypto.createHash('sha256').update(salt).update(filename).update('\0').update(source).digest('hex');
+  const cached = path.join(cacheDir, `${key}.js`);
+  let code;
+  try {
+    code = fs.readFileSync(cached, 'utf8');
+  } catch {
+    code = transpile(source, filename);
+    try {
+      // Written aside and renamed, so a concurrent run never reads half a file.
+      fs.mkdirSync(cacheDir, { recursive: true });
+      const tmp = `${cached}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, code);
+      fs.renameSync(tmp, cached);
+    } catch {
+      // A read-only checkout still synthesizes, only without the cache.
+    }
+  }
   module._compile(code, filename);
 };

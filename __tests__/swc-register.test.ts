@@ -1,0 +1,45 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+/** scripts/swc-register.js: TypeScript on the synth path, transpiled once per content. */
+const REGISTER = path.join(__dirname, '..', 'scripts', 'swc-register.js');
+
+describe('swc-register', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'swc-register-'));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  const script = path.join(tmp, 'probe.ts');
+  const write = (value: number) => fs.writeFileSync(script, [
+    `const value: number = ${value};`,
+    // Whether this run loaded swc, i.e. transpiled instead of reading the cache.
+    "const loadedSwc = Object.keys(require.cache).some((k) => k.includes(`${'@swc'}/core`));",
+    'console.log(JSON.stringify({ value, loadedSwc }));',
+  ].join('\n'));
+  const run = (cache: string) => {
+    const r = spawnSync(process.execPath, ['-r', REGISTER, script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', SWC_REGISTER_CACHE: cache } });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    return JSON.parse(r.stdout);
+  };
+
+  it('transpiles on the first run, reads the cache on the next, and transpiles again when the source changes', () => {
+    const cache = path.join(tmp, 'cache');
+    write(1);
+    expect(run(cache)).toEqual({ value: 1, loadedSwc: true });
+    expect(fs.readdirSync(cache)).toHaveLength(1);
+    expect(run(cache)).toEqual({ value: 1, loadedSwc: false });
+    write(2);
+    expect(run(cache)).toEqual({ value: 2, loadedSwc: true });
+    expect(run(cache)).toEqual({ value: 2, loadedSwc: false });
+    expect(fs.readdirSync(cache).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('still runs when the cache cannot be written', () => {
+    const blocked = path.join(tmp, 'not-a-dir');
+    fs.writeFileSync(blocked, '');
+    write(3);
+    expect(run(path.join(blocked, 'cache'))).toEqual({ value: 3, loadedSwc: true });
+    expect(run(path.join(blocked, 'cache'))).toEqual({ value: 3, loadedSwc: true });
+  });
+});
