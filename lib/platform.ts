@@ -119,8 +119,9 @@ export interface PlatformProps {
 }
 
 /**
- * The whole installation: one chart per namespace, written to `dist/<namespace>/<namespace>.k8s.yaml`
- * (one YAML stream per chart, objects ordered by kind and name). Constructs find the platform with `Platform.of(this)` and ask it for their namespace.
+ * The whole installation: one chart per namespace, written to
+ * `dist/<namespace>/<namespace>.k8s.yaml` (one YAML stream per chart, objects ordered by kind and
+ * name). Constructs find the platform with `Platform.of(this)` and ask it for their namespace.
  */
 export class Platform extends App {
   /** The Platform a construct belongs to. */

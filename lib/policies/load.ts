@@ -6,8 +6,8 @@ import { KubeObject } from './types';
 /**
  * Every object under a synthesized output folder (`dist/`), keyed by its file relative to it and,
  * in a file of several documents, its kind and name (`novahost/novahost.k8s.yaml#Deployment/web`),
- * in file order. The one impure helper of the policies: tests,
- * the capacity check and `npm run plan` read dist/ the same way.
+ * in file order. The one impure helper of the policies: tests, the capacity check and
+ * `npm run plan` read dist/ the same way.
  */
 export function loadManifests(dir: string): Map<string, KubeObject> {
   const out = new Map<string, KubeObject>();
