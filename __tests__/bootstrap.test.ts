@@ -31,11 +31,9 @@ function matches(selector: string, labels: Record<string, string> = {}): boolean
   });
 }
 
-function selected(file: string, selector: string): string[] {
-  return parseAllDocuments(fs.readFileSync(file, 'utf8'))
-    .map((d) => d.toJS())
-    .filter((o) => matches(selector, o.metadata?.labels))
-    .map((o) => `${o.kind}/${o.metadata.name}`);
+/** `Kind/name` of the objects a selector takes, as `kubectl apply -l` would. */
+function selected(objects: any[], selector: string): string[] {
+  return objects.filter((o) => matches(selector, o.metadata?.labels)).map((o) => `${o.kind}/${o.metadata.name}`);
 }
 
 describe('bootstrap', () => {
@@ -54,7 +52,8 @@ describe('bootstrap', () => {
   it('README: the command applies the root Application, and only it', () => {
     const commands = applyCommands('README.md');
     expect(commands).toEqual([{ file: `dist/${manifestFile('argocd')}`, selector: 'app.kubernetes.io/component=root' }]);
-    expect(selected(path.join(ROOT, commands[0].file), commands[0].selector)).toEqual(['Application/root']);
+    const objects = parseAllDocuments(fs.readFileSync(path.join(ROOT, commands[0].file), 'utf8')).map((d) => d.toJS());
+    expect(selected(objects, commands[0].selector)).toEqual(['Application/root']);
   });
 
   it('private cloud: the command applies the Flux source and root Kustomization, and only them', () => {
@@ -66,7 +65,6 @@ describe('bootstrap', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const example = require('../examples/private-cloud') as typeof import('../examples/private-cloud');
     const objects = example.platform.manifests().get('flux-system') ?? [];
-    const picked = objects.filter((o: any) => matches(selector, o.metadata?.labels)).map((o: any) => `${o.kind}/${o.metadata.name}`);
-    expect(picked.sort()).toEqual(['GitRepository/platform', 'Kustomization/root']);
+    expect(selected(objects, selector).sort()).toEqual(['GitRepository/platform', 'Kustomization/root']);
   });
 });

@@ -262,7 +262,7 @@ export class Platform extends App {
       const seen = new Set<string>();
       for (const obj of objects as any[]) {
         // The identity Kubernetes keys objects by, within a namespace: API group, kind and name.
-        const id = `${obj.apiVersion.includes('/') ? obj.apiVersion.split('/')[0] : ''}/${obj.kind}/${obj.metadata.name}`;
+        const id = `${apiGroupOf(obj.apiVersion)}/${obj.kind}/${obj.metadata.name}`;
         if (seen.has(id)) {
           throw new PlatformError(`${chart.namespaceName}: two objects are both ${obj.kind} "${obj.metadata.name}"; give one of them another name`);
         }
@@ -315,6 +315,11 @@ export interface SynthStats {
 export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   'Namespace', 'ClusterIssuer', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'IngressClass', 'PriorityClass',
 ]);
+
+/** `cert-manager.io/v1` -> `cert-manager.io`; the core group (`v1`) is ''. */
+export function apiGroupOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+}
 
 /** `novahost/novahost.k8s.yaml`: the file of a namespace's chart, relative to the output folder. */
 export function manifestFile(namespace: string): string {

@@ -5,7 +5,7 @@ import { AppProject } from '../../imports/argocd-appproject-argoproj.io';
 import { ArgoCdValues, chartResources } from '../helm-values';
 import { MANAGED_BY, PART_OF } from '../names';
 import { NetworkPolicies, PodPeer, Peers } from '../network-policies';
-import { CLUSTER_SCOPED_KINDS, HelmRelease, NamespaceChart, NamespacedConstruct } from '../platform';
+import { apiGroupOf, CLUSTER_SCOPED_KINDS, HelmRelease, NamespaceChart, NamespacedConstruct } from '../platform';
 import { SYNC_OPTIONS, SYNC_WAVE, SyncWave } from './annotations';
 import { GitOpsEngine } from './engine';
 
@@ -202,8 +202,7 @@ function clusterKinds(charts: NamespaceChart[]): Array<{ group: string; kind: st
     for (const c of chart.node.findAll()) {
       if (!(c instanceof ApiObject)) continue;
       if (!CLUSTER_SCOPED_KINDS.has(c.kind)) continue;
-      // `cert-manager.io/v1` -> `cert-manager.io`; the core group (`v1`) is ''.
-      const group = c.apiVersion.includes('/') ? c.apiVersion.split('/')[0] : '';
+      const group = apiGroupOf(c.apiVersion);
       found.set(`${group}/${c.kind}`, { group, kind: c.kind });
     }
   }
