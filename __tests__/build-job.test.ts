@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
-import { BuildJob, BuildJobProps, BuildJobTemplate, fillTemplate } from '../lib/build-job';
-import { BuildsNamespace } from '../lib/builds-namespace';
+import { BuildJob, BuildJobProps, BuildJobTemplate, fillTemplate } from '../lib/builds/build-job';
+import { BuildsNamespace } from '../lib/builds/builds-namespace';
 import { SYNC_OPTIONS } from '../lib';
 import { findObject, synthesize, testPlatform } from './support/platform';
 

@@ -1,5 +1,5 @@
 import { NovahostApp, PodSecurity, SyncWave } from '../lib';
-import { BuildsNamespace, CLUSTER_AND_PRIVATE_RANGES } from '../lib/builds-namespace';
+import { BuildsNamespace, CLUSTER_AND_PRIVATE_RANGES } from '../lib/builds/builds-namespace';
 import { allObjects as all, findObject, synthesize, testPlatform } from './support/platform';
 
 function setup({ registryNamespace, ...props }: ConstructorParameters<typeof BuildsNamespace>[2] & { registryNamespace?: boolean } = {}) {

@@ -1,10 +1,10 @@
 import * as path from 'path';
 import {
   assertCapacity, capacityReport, formatCapacityTable, parseCpu, parseMemory, podRequests, releasesFromApplications,
-} from '../lib/capacity';
-import { PlatformError } from '../lib/errors';
-import { HelmRelease } from '../lib/platform';
-import { loadManifests } from '../lib/policies/load';
+} from '../lib/checks/capacity';
+import { PlatformError } from '../lib/core/errors';
+import { HelmRelease } from '../lib/core/platform';
+import { loadManifests } from '../lib/checks/policies/load';
 
 const Mi = 2 ** 20;
 

@@ -1,5 +1,5 @@
 import { ExternalSecrets, NovahostApp, SharedPostgres, SharedRedis } from '../lib';
-import { findSecretUses, secretInventory } from '../lib/secrets/inventory';
+import { findSecretUses, secretInventory } from '../lib/checks/secrets/inventory';
 import { platform as reference } from '../main';
 import { routedPlatform, synthesize } from './support/platform';
 import { helmValuesProblems, validateAll } from './support/schemas';

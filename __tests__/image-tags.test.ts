@@ -1,6 +1,6 @@
 import * as path from 'path';
-import { ImageTags, renderImageFile } from '../lib/image-tags';
-import { loadManifests } from '../lib/policies/load';
+import { ImageTags, renderImageFile } from '../lib/apps/image-tags';
+import { loadManifests } from '../lib/checks/policies/load';
 
 const FILE = renderImageFile({ 'web': 'ghcr.io/example/web:0.1.0', 'api': 'registry.example.com/api:1.2.3' }, 'flux-system');
 

@@ -1,8 +1,8 @@
 import { parse } from 'yaml';
 import { ArgoCd, IngressController, NovahostApp } from '../lib';
 import { Flux } from '../lib/gitops/flux';
-import { TraefikInstalls } from '../lib/ingress-controller';
-import { K3S_VERSION, k3sServerFlags, NodeStorage, renderCloudInit, renderRegistriesYaml, withReserved } from '../lib/k3s';
+import { TraefikInstalls } from '../lib/services/ingress-controller';
+import { K3S_VERSION, k3sServerFlags, NodeStorage, renderCloudInit, renderRegistriesYaml, withReserved } from '../lib/cluster/k3s';
 import { validateWithMinimal } from './support/minimal-schemas';
 import { findObject, synthesize, testPlatform } from './support/platform';
 

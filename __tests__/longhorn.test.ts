@@ -1,5 +1,5 @@
 import { Flux } from '../lib/gitops/flux';
-import { Longhorn } from '../lib/longhorn';
+import { Longhorn } from '../lib/addons/longhorn';
 import { helmValuesProblems } from './support/schemas';
 import { validateWithMinimal } from './support/minimal-schemas';
 import { findObject, synthesize, testPlatform } from './support/platform';

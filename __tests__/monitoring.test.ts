@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { CertManager, IngressController, NovahostApp } from '../lib';
-import { Monitoring, MonitoringProps, addScrapeTarget } from '../lib/monitoring';
-import { capacityReport } from '../lib/capacity';
+import { Monitoring, MonitoringProps, addScrapeTarget } from '../lib/services/monitoring/monitoring';
+import { capacityReport } from '../lib/checks/capacity';
 import { findObject, routedPlatform, synthesize } from './support/platform';
 import { helmValuesProblems, validateAll } from './support/schemas';
 

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { diff, formatPlan, plan, provisionedDatabases } from '../lib/plan';
+import { diff, formatPlan, plan, provisionedDatabases } from '../lib/checks/plan';
 
 const ROOT = path.join(__dirname, '..');
 

@@ -1,8 +1,8 @@
 import { ArgoCd, CertManager, IngressController, NovahostApp, SharedPostgres, SharedRedis } from '../lib';
-import { ALL_POLICIES, runPolicies } from '../lib/policies';
-import { Longhorn } from '../lib/longhorn';
-import { Registry } from '../lib/registry';
-import { Authelia } from '../lib/sso';
+import { ALL_POLICIES, runPolicies } from '../lib/checks/policies';
+import { Longhorn } from '../lib/addons/longhorn';
+import { Registry } from '../lib/addons/registry';
+import { Authelia } from '../lib/addons/sso';
 import { validateWithMinimal } from './support/minimal-schemas';
 import { findObject, synthesize, testPlatform } from './support/platform';
 

@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
-import { capacityReport, formatCapacityTable } from '../lib/capacity';
-import { ALL_POLICIES, formatFindings, runPolicies } from '../lib/policies';
-import { secretInventory, undeclaredUses } from '../lib/secrets/inventory';
+import { capacityReport, formatCapacityTable } from '../lib/checks/capacity';
+import { ALL_POLICIES, formatFindings, runPolicies } from '../lib/checks/policies';
+import { secretInventory, undeclaredUses } from '../lib/checks/secrets/inventory';
 import { helmValuesProblems } from './support/schemas';
 import { validateWithMinimal } from './support/minimal-schemas';
 import { findObject } from './support/platform';

@@ -1,8 +1,8 @@
 import { parse } from 'yaml';
 import { Flux } from '../lib/gitops/flux';
-import { IngressController } from '../lib/ingress-controller';
-import { ALL_POLICIES, runPolicies } from '../lib/policies';
-import { Registry } from '../lib/registry';
+import { IngressController } from '../lib/services/ingress-controller';
+import { ALL_POLICIES, runPolicies } from '../lib/checks/policies';
+import { Registry } from '../lib/addons/registry';
 import { validateAll } from './support/schemas';
 import { findObject, synthesize, testPlatform } from './support/platform';
 

@@ -1,6 +1,6 @@
 import { DatabaseEnvStyles, Monitoring, NovahostApp, PodSecurity } from '../lib';
-import { provisioningSql } from '../lib/postgres/provisioning';
-import { SharedPostgres, SharedPostgresProps } from '../lib/shared-postgres';
+import { provisioningSql } from '../lib/data/postgres/provisioning';
+import { SharedPostgres, SharedPostgresProps } from '../lib/data/postgres/shared-postgres';
 import { allObjects, findObject, routedPlatform, synthesize, testPlatform } from './support/platform';
 import { canConnect } from './support/reachability';
 

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Monitoring, NovahostApp, Platform, ServiceConsumer } from '../lib';
-import { EvictionPolicies, Persistence, SharedRedis, SharedRedisProps } from '../lib/shared-redis';
+import { EvictionPolicies, Persistence, SharedRedis, SharedRedisProps } from '../lib/data/redis/shared-redis';
 import { findObject, routedPlatform, synthesize, testPlatform } from './support/platform';
 import { canConnect } from './support/reachability';
 

@@ -1,7 +1,7 @@
 import { NovahostApp, SharedPostgres, SharedRedis } from '../lib';
 import { Flux } from '../lib/gitops/flux';
-import { IngressController } from '../lib/ingress-controller';
-import { Authelia } from '../lib/sso';
+import { IngressController } from '../lib/services/ingress-controller';
+import { Authelia } from '../lib/addons/sso';
 import { helmValuesProblems } from './support/schemas';
 import { findObject, synthesize, testPlatform } from './support/platform';
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { toYaml, toYamlStream } from '../lib/yaml';
+import { toYaml, toYamlStream } from '../lib/core/yaml';
 
 const TRICKY = [
   '', ' ', 'a', 'yes', 'No', 'on', 'OFF', 'y', 'n', 'null', '~', 'true', 'False', '<<', '=',

@@ -14,12 +14,12 @@ import {
 } from '../lib';
 import { assertGitOpsEngine } from '../lib/gitops/engine';
 import { Flux, withFluxControllers } from '../lib/gitops/flux';
-import { ImageTags } from '../lib/image-tags';
-import { TraefikInstalls } from '../lib/ingress-controller';
-import { withReserved } from '../lib/k3s';
-import { Longhorn } from '../lib/longhorn';
-import { Registry } from '../lib/registry';
-import { Authelia } from '../lib/sso';
+import { ImageTags } from '../lib/apps/image-tags';
+import { TraefikInstalls } from '../lib/services/ingress-controller';
+import { withReserved } from '../lib/cluster/k3s';
+import { Longhorn } from '../lib/addons/longhorn';
+import { Registry } from '../lib/addons/registry';
+import { Authelia } from '../lib/addons/sso';
 
 /** The images of the apps; Flux rewrites their tags here (see docs/image-automation.md). */
 export const IMAGE_FILE = 'examples/private-cloud.images.yaml';

@@ -9,8 +9,8 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { formatPlan, Manifests, plan } from '../lib/plan';
-import { loadManifests, parseManifest } from '../lib/policies/load';
+import { formatPlan, Manifests, plan } from '../lib/checks/plan';
+import { loadManifests, parseManifest } from '../lib/checks/policies/load';
 
 interface Args {
   ref: string;

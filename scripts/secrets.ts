@@ -5,9 +5,9 @@
  *   npm run secrets -- --markdown   the table for the README
  * Nothing secret is printed: generated values are made by the script, on your machine, when it runs.
  */
-import { templateJobs } from '../lib/build/template-jobs';
-import { inventoryTable, kubectlScript } from '../lib/secrets/bootstrap';
-import { secretInventory } from '../lib/secrets/inventory';
+import { templateJobs } from '../lib/builds/template-jobs';
+import { inventoryTable, kubectlScript } from '../lib/checks/secrets/bootstrap';
+import { secretInventory } from '../lib/checks/secrets/inventory';
 import { platform } from '../main';
 
 const dist = [...platform.manifests().values()].flat();

@@ -1,7 +1,7 @@
 import { ArgoCd, CertManager, IngressController, NovahostApp, SharedPostgres, SyncWave } from '../../lib';
 import { assertGitOpsEngine } from '../../lib/gitops/engine';
 import { Flux, onlyFolder, withFluxControllers } from '../../lib/gitops/flux';
-import { ImageTags, renderImageFile } from '../../lib/image-tags';
+import { ImageTags, renderImageFile } from '../../lib/apps/image-tags';
 import { validateWithMinimal } from '../support/minimal-schemas';
 import { findObject, synthesize, testPlatform } from '../support/platform';
 

@@ -1,5 +1,5 @@
 import { NovahostApp } from '../../lib';
-import { Monitoring } from '../../lib/monitoring';
+import { Monitoring } from '../../lib/services/monitoring/monitoring';
 import { findObject, routedPlatform, synthesize } from '../support/platform';
 
 describe('NovahostApp metrics', () => {

@@ -1,6 +1,6 @@
 import { parser } from '@prometheus-io/lezer-promql';
-import { DEFAULT_ALERT_OPTIONS, platformAlerts } from '../../lib/monitoring';
-import { Datasources, loadDashboards } from '../../lib/monitoring/dashboards';
+import { DEFAULT_ALERT_OPTIONS, platformAlerts } from '../../lib/services/monitoring/monitoring';
+import { Datasources, loadDashboards } from '../../lib/services/monitoring/dashboards';
 
 /**
  * Metric names the exporters emit, by source (metric names as documented at the versions the

@@ -1,7 +1,7 @@
 import * as path from 'path';
-import { ALL_POLICIES, EXCEPTIONS, formatFindings, runPolicies } from '../../lib/policies';
-import { loadManifests } from '../../lib/policies/load';
-import { templateJobs } from '../../lib/build/template-jobs';
+import { ALL_POLICIES, EXCEPTIONS, formatFindings, runPolicies } from '../../lib/checks/policies';
+import { loadManifests } from '../../lib/checks/policies/load';
+import { templateJobs } from '../../lib/builds/template-jobs';
 
 describe('policies over dist/', () => {
   const dist = [...loadManifests(path.join(__dirname, '..', '..', 'dist')).values()];

@@ -1,4 +1,4 @@
-import { dropAllCapabilities } from '../../lib/policies/drop-all-capabilities';
+import { dropAllCapabilities } from '../../lib/checks/policies/drop-all-capabilities';
 import { deployment, firstContainer, messages } from './fixtures';
 
 describe('drop-all-capabilities', () => {

@@ -1,5 +1,5 @@
-import { EXCEPTIONS_POLICY, formatFindings, runPolicies } from '../../lib/policies';
-import { readOnlyRootFilesystem } from '../../lib/policies/read-only-root-filesystem';
+import { EXCEPTIONS_POLICY, formatFindings, runPolicies } from '../../lib/checks/policies';
+import { readOnlyRootFilesystem } from '../../lib/checks/policies/read-only-root-filesystem';
 import { deployment, firstContainer } from './fixtures';
 
 describe('runPolicies and exceptions', () => {

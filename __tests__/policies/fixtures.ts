@@ -1,4 +1,4 @@
-import { KubeObject, Policy } from '../../lib/policies';
+import { KubeObject, Policy } from '../../lib/checks/policies';
 
 /** Plain objects for policy tests: each builder returns a fresh, compliant object to mutate. */
 

@@ -1,4 +1,4 @@
-import { ingressBackends } from '../../lib/policies/ingress-backends';
+import { ingressBackends } from '../../lib/checks/policies/ingress-backends';
 import { ingress, messages, service } from './fixtures';
 
 describe('ingress-backends', () => {

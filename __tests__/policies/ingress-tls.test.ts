@@ -1,4 +1,4 @@
-import { ingressTls, tlsCovers } from '../../lib/policies/ingress-tls';
+import { ingressTls, tlsCovers } from '../../lib/checks/policies/ingress-tls';
 import { ingress, messages } from './fixtures';
 
 describe('ingress-tls', () => {

@@ -1,4 +1,4 @@
-import { jobLimits } from '../../lib/policies/job-limits';
+import { jobLimits } from '../../lib/checks/policies/job-limits';
 import { cronJob, job, messages } from './fixtures';
 
 describe('job-limits', () => {

@@ -1,4 +1,4 @@
-import { namespacePodSecurity } from '../../lib/policies/namespace-pod-security';
+import { namespacePodSecurity } from '../../lib/checks/policies/namespace-pod-security';
 import { messages, namespace } from './fixtures';
 
 describe('namespace-pod-security', () => {

@@ -1,4 +1,4 @@
-import { noHostAccess } from '../../lib/policies/no-host-access';
+import { noHostAccess } from '../../lib/checks/policies/no-host-access';
 import { deployment, firstContainer, messages } from './fixtures';
 
 describe('no-host-access', () => {

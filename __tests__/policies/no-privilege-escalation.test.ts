@@ -1,4 +1,4 @@
-import { noPrivilegeEscalation } from '../../lib/policies/no-privilege-escalation';
+import { noPrivilegeEscalation } from '../../lib/checks/policies/no-privilege-escalation';
 import { cronJob, deployment, firstContainer, messages } from './fixtures';
 
 describe('no-privilege-escalation', () => {

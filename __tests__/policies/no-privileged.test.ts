@@ -1,4 +1,4 @@
-import { noPrivileged } from '../../lib/policies/no-privileged';
+import { noPrivileged } from '../../lib/checks/policies/no-privileged';
 import { cronJob, deployment, messages } from './fixtures';
 
 describe('no-privileged', () => {

@@ -1,4 +1,4 @@
-import { fileProblems, isReference, noSecretLiterals } from '../../lib/policies/no-secret-literals';
+import { fileProblems, isReference, noSecretLiterals } from '../../lib/checks/policies/no-secret-literals';
 import { configMap, deployment, firstContainer, messages } from './fixtures';
 
 const REDIS_CONF = ['# requirepass foobared', 'port 6379', 'aclfile /run/redis-acl/users.acl', 'maxmemory 256mb', ''].join('\n');

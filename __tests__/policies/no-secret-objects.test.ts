@@ -1,4 +1,4 @@
-import { noSecretObjects } from '../../lib/policies/no-secret-objects';
+import { noSecretObjects } from '../../lib/checks/policies/no-secret-objects';
 import { messages } from './fixtures';
 
 const secret = (extra: object): any => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'demo' }, ...extra });

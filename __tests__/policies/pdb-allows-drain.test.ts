@@ -1,4 +1,4 @@
-import { pdbAllowsDrain } from '../../lib/policies/pdb-allows-drain';
+import { pdbAllowsDrain } from '../../lib/checks/policies/pdb-allows-drain';
 import { deployment, LABELS, messages } from './fixtures';
 
 function pdb(name: string, budget: Record<string, number | string>): any {

@@ -1,4 +1,4 @@
-import { imagePin, pinnedImages } from '../../lib/policies/pinned-images';
+import { imagePin, pinnedImages } from '../../lib/checks/policies/pinned-images';
 import { deployment, firstContainer, messages } from './fixtures';
 
 describe('pinned-images', () => {

@@ -1,4 +1,4 @@
-import { portNames } from '../../lib/policies/port-names';
+import { portNames } from '../../lib/checks/policies/port-names';
 import { deployment, firstContainer, messages, service } from './fixtures';
 
 describe('port-names', () => {

@@ -1,4 +1,4 @@
-import { probes } from '../../lib/policies/probes';
+import { probes } from '../../lib/checks/policies/probes';
 import { deployment, firstContainer, job, messages, statefulSet } from './fixtures';
 
 describe('probes', () => {

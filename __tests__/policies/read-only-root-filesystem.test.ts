@@ -1,4 +1,4 @@
-import { readOnlyRootFilesystem } from '../../lib/policies/read-only-root-filesystem';
+import { readOnlyRootFilesystem } from '../../lib/checks/policies/read-only-root-filesystem';
 import { deployment, firstContainer, messages } from './fixtures';
 
 describe('read-only-root-filesystem', () => {

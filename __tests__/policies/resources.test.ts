@@ -1,4 +1,4 @@
-import { resources } from '../../lib/policies/resources';
+import { resources } from '../../lib/checks/policies/resources';
 import { container, deployment, firstContainer, messages } from './fixtures';
 
 describe('resources', () => {

@@ -1,4 +1,4 @@
-import { runAsNonRoot } from '../../lib/policies/run-as-non-root';
+import { runAsNonRoot } from '../../lib/checks/policies/run-as-non-root';
 import { deployment, firstContainer, job, messages } from './fixtures';
 
 describe('run-as-non-root', () => {

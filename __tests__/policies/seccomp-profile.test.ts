@@ -1,4 +1,4 @@
-import { seccompProfile } from '../../lib/policies/seccomp-profile';
+import { seccompProfile } from '../../lib/checks/policies/seccomp-profile';
 import { deployment, firstContainer, messages } from './fixtures';
 
 describe('seccomp-profile', () => {

@@ -1,4 +1,4 @@
-import { serviceSelectsPods } from '../../lib/policies/service-selects-pods';
+import { serviceSelectsPods } from '../../lib/checks/policies/service-selects-pods';
 import { deployment, messages, service } from './fixtures';
 
 describe('service-selects-pods', () => {

@@ -1,4 +1,4 @@
-import { statefulSetHeadlessService } from '../../lib/policies/statefulset-headless-service';
+import { statefulSetHeadlessService } from '../../lib/checks/policies/statefulset-headless-service';
 import { messages, service, statefulSet } from './fixtures';
 
 function headless(name: string, ns = 'demo'): any {

@@ -1,4 +1,4 @@
-import { labelProblem, validNames } from '../../lib/policies/valid-names';
+import { labelProblem, validNames } from '../../lib/checks/policies/valid-names';
 import { configMap, deployment, messages, namespace, service, statefulSet } from './fixtures';
 
 describe('valid-names', () => {

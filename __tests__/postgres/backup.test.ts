@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { NovahostApp } from '../../lib';
-import { backupScript, restoreScript, s3UploadScript } from '../../lib/postgres/backup';
-import { SharedPostgres } from '../../lib/shared-postgres';
+import { backupScript, restoreScript, s3UploadScript } from '../../lib/data/postgres/backup';
+import { SharedPostgres } from '../../lib/data/postgres/shared-postgres';
 import { findObject, synthesize, testPlatform } from '../support/platform';
 import { relocate, shellScriptOf, startPostgres, TestPostgres } from '../support/postgres-server';
 

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Monitoring, NovahostApp } from '../../lib';
-import { SharedPostgres } from '../../lib/shared-postgres';
-import { provisioningScript, provisioningSql } from '../../lib/postgres/provisioning';
+import { SharedPostgres } from '../../lib/data/postgres/shared-postgres';
+import { provisioningScript, provisioningSql } from '../../lib/data/postgres/provisioning';
 import { findObject, routedPlatform, synthesize } from '../support/platform';
 import { relocate, shellScriptOf, startPostgres, TestPostgres } from '../support/postgres-server';
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { IngressController, Monitoring, NovahostApp, Platform } from '../../lib';
-import { Persistence, PersistenceMode, SharedRedis, SharedRedisProps } from '../../lib/shared-redis';
+import { Persistence, PersistenceMode, SharedRedis, SharedRedisProps } from '../../lib/data/redis/shared-redis';
 import { findObject, synthesize, testPlatform } from '../support/platform';
 import {
   localPath, PathMap, RedisError, RedisServer, requireBinary, RespClient, runPodCommand, tempDir,

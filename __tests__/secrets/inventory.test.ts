@@ -2,9 +2,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { templateJobs } from '../../lib/build/template-jobs';
-import { inventoryTable, kubectlScript } from '../../lib/secrets/bootstrap';
-import { InventorySecret, secretInventory, undeclaredUses } from '../../lib/secrets/inventory';
+import { templateJobs } from '../../lib/builds/template-jobs';
+import { inventoryTable, kubectlScript } from '../../lib/checks/secrets/bootstrap';
+import { InventorySecret, secretInventory, undeclaredUses } from '../../lib/checks/secrets/inventory';
 import { platform } from '../../main';
 
 const dist = [...platform.manifests().values()].flat() as any[];

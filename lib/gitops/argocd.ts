@@ -2,11 +2,11 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Application, ApplicationSpecSyncPolicy } from '../../imports/argocd-application-argoproj.io';
 import { AppProject } from '../../imports/argocd-appproject-argoproj.io';
-import { ArgoCdValues, chartResources } from '../helm-values';
-import { MANAGED_BY, PART_OF } from '../names';
-import { NetworkPolicies, PodPeer, Peers } from '../network-policies';
-import { apiGroupOf, CLUSTER_SCOPED_KINDS, HelmRelease, NamespaceChart, NamespacedConstruct } from '../platform';
-import { SYNC_OPTIONS, SYNC_WAVE, SyncWave } from './annotations';
+import { ArgoCdValues, chartResources } from '../core/helm-values';
+import { MANAGED_BY, PART_OF } from '../core/names';
+import { NetworkPolicies, PodPeer, Peers } from '../network/network-policies';
+import { apiGroupOf, CLUSTER_SCOPED_KINDS, HelmRelease, NamespaceChart, NamespacedConstruct } from '../core/platform';
+import { SYNC_OPTIONS, SYNC_WAVE, SyncWave } from '../core/annotations';
 import { GitOpsEngine } from './engine';
 
 /** The argo-cd chart that installs, then upgrades, Argo CD itself. */

@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
-import { PlatformError } from '../errors';
-import type { Platform } from '../platform';
+import { PlatformError } from '../core/errors';
+import type { Platform } from '../core/platform';
 
 /**
  * Marker of a construct that applies `dist/` to the cluster (a GitOps engine). Exactly one engine

@@ -9,14 +9,14 @@ import {
   ImageUpdateAutomation, ImageUpdateAutomationSpecSourceRefKind, ImageUpdateAutomationSpecUpdateStrategy,
 } from '../../imports/flux-imageupdateautomation-image.toolkit.fluxcd.io';
 import { Kustomization, KustomizationSpecDeletionPolicy, KustomizationSpecHealthChecks, KustomizationSpecSourceRefKind } from '../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
-import { NodeCapacity, parseCpu, parseMemory, DEFAULT_CAPACITY, DEFAULT_SYSTEM_RESERVED } from '../capacity';
-import { configError } from '../errors';
-import { SecretKeyReference } from '../handles';
-import { ImageTags, imagePolicyMarker } from '../image-tags';
-import { checkName, MANAGED_BY, NameRules, PART_OF } from '../names';
-import { NetworkPolicies, Peers, PodPeer } from '../network-policies';
-import { FinalizePhase, HelmRelease, NamespaceChart, NamespacedConstruct } from '../platform';
-import { SyncWave } from './annotations';
+import { NodeCapacity, parseCpu, parseMemory, DEFAULT_CAPACITY, DEFAULT_SYSTEM_RESERVED } from '../checks/capacity';
+import { configError } from '../core/errors';
+import { SecretKeyReference } from '../core/handles';
+import { ImageTags, imagePolicyMarker } from '../apps/image-tags';
+import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
+import { NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
+import { FinalizePhase, HelmRelease, NamespaceChart, NamespacedConstruct } from '../core/platform';
+import { SyncWave } from '../core/annotations';
 import { GitOpsEngine, gitOpsEngines } from './engine';
 
 /** The Flux version whose CRDs (and controllers) the rendered objects are written for. */

@@ -1,0 +1,211 @@
+import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { configError } from '../core/errors';
+import { needsCrd, SyncWave } from '../core/annotations';
+import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
+import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
+import { NamespacedConstruct, PodSecurity } from '../core/platform';
+
+/** The Longhorn chart the platform installs. */
+export const LONGHORN_CHART = {
+  repoURL: 'https://charts.longhorn.io',
+  chart: 'longhorn',
+  version: '1.12.1',
+} as const;
+
+/** Longhorn settings that differ per data engine are JSON maps (`{"v1":"1","v2":"1"}`) since 1.10. */
+const perEngine = (value: number): string => JSON.stringify({ v1: String(value), v2: String(value) });
+
+/** longhorn chart 1.12.1, values used by the platform. */
+export interface LonghornValues {
+  readonly persistence: {
+    readonly defaultClass: boolean;
+    readonly defaultClassReplicaCount: number;
+    readonly reclaimPolicy: 'Delete' | 'Retain';
+    readonly defaultFsType: 'ext4' | 'xfs';
+  };
+  readonly preUpgradeChecker: { readonly jobEnabled: boolean; readonly upgradeVersionCheck: boolean };
+  readonly csi: {
+    readonly attacherReplicaCount: number;
+    readonly provisionerReplicaCount: number;
+    readonly resizerReplicaCount: number;
+    readonly snapshotterReplicaCount: number;
+  };
+  readonly defaultSettings: {
+    readonly defaultDataPath: string;
+    readonly defaultReplicaCount: string;
+    readonly guaranteedInstanceManagerCPU: string;
+    readonly storageMinimalAvailablePercentage: number;
+    readonly upgradeChecker: boolean;
+    readonly allowCollectingLonghornUsageMetrics: boolean;
+    readonly nodeDrainPolicy: 'block-if-contains-last-replica' | 'allow-if-replica-is-stopped' | 'always-allow';
+  };
+  readonly defaultBackupStore?: { readonly backupTarget: string; readonly backupTargetCredentialSecret?: string };
+  readonly longhornUI: { readonly replicas: number };
+}
+
+/** Off-site copies of the volumes; without one, snapshots stay on the node's volume only. */
+export interface LonghornBackupTarget {
+  /** `s3://bucket@region/path`, `nfs://host:/path` or `cifs://...` (Longhorn's backup target URL). */
+  readonly url: string;
+  /** Secret in the Longhorn namespace with the target's credentials (AWS_ACCESS_KEY_ID, ...). */
+  readonly credentialSecret?: string;
+}
+
+/** A recurring snapshot or backup of every volume without a job of its own (the `default` group). */
+export interface LonghornSchedule {
+  /** Cron schedule, UTC. */
+  readonly cron: string;
+  /** How many to keep. */
+  readonly retain: number;
+}
+
+export interface LonghornProps {
+  /** @default 'longhorn-system' (the namespace the chart expects) */
+  readonly namespace?: string;
+  /** Host path of the data (the mount point of the block volume). @default '/var/lib/longhorn/' */
+  readonly dataPath?: string;
+  /**
+   * Make the chart's `longhorn` class (reclaim Delete) the cluster default. Leave false when k3s keeps
+   * its `local-path` default; with k3s `--disable=local-storage` (see lib/k3s.ts) set true.
+   * @default false
+   */
+  readonly defaultClass?: boolean;
+  /** Replicas per volume; one node holds one replica. @default 1 */
+  readonly replicas?: number;
+  /** @default daily at 02:00, 7 kept */
+  readonly snapshots?: LonghornSchedule;
+  /** @default - no backups (snapshots on the node's volume only) */
+  readonly backupTarget?: LonghornBackupTarget;
+  /** @default daily at 03:00, 14 kept (only with a backupTarget) */
+  readonly backups?: LonghornSchedule;
+  /** Instance manager's share of node CPU, percent (Longhorn's default is 12). @default 5 */
+  readonly instanceManagerCpuPercent?: number;
+}
+
+/** `longhorn.io/v1beta2` RecurringJob; no CRD file in this repository, so see the test's minimal schema. */
+export interface RecurringJobSpec {
+  readonly name: string;
+  readonly task: 'snapshot' | 'backup';
+  readonly cron: string;
+  readonly retain: number;
+  readonly concurrency: number;
+  readonly groups: string[];
+  readonly labels?: Record<string, string>;
+}
+
+export class RecurringJob extends ApiObject {
+  public static readonly GVK = { apiVersion: 'longhorn.io/v1beta2', kind: 'RecurringJob' } as const;
+  constructor(scope: Construct, id: string, props: { metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: RecurringJobSpec }) {
+    super(scope, id, { ...RecurringJob.GVK, metadata: props.metadata, spec: props.spec });
+  }
+}
+
+/**
+ * Longhorn block storage on a single node: the chart (one replica, no pre-upgrade Job under GitOps),
+ * a `longhorn-retain` StorageClass whose volumes outlive their claims, and recurring snapshots (and,
+ * with a backup target, backups) of every volume. The data lives under `dataPath`, which on the k3s
+ * profile is the mount point of the attached block volume: that volume must never be destroyed.
+ */
+export class Longhorn extends NamespacedConstruct {
+  /** The StorageClass for data (reclaim Retain). */
+  public readonly retainClass = 'longhorn-retain';
+  /** The chart's own class (reclaim Delete), for scratch volumes. */
+  public readonly deleteClass = 'longhorn';
+  public readonly values: LonghornValues;
+  public readonly replicas: number;
+
+  constructor(scope: Construct, id: string, props: LonghornProps = {}) {
+    super(scope, id, props.namespace ?? 'longhorn-system', {
+      // The RecurringJobs need the chart's CRDs: a folder after the operators.
+      wave: SyncWave.SHARED_SERVICES,
+      podSecurity: PodSecurity.PRIVILEGED,
+      podSecurityReason: 'Longhorn manager, engine and CSI plugin pods mount host paths, use iSCSI and run privileged on the node',
+    });
+    this.replicas = props.replicas ?? 1;
+    if (!Number.isInteger(this.replicas) || this.replicas < 1 || this.replicas > 3) {
+      throw configError(this, { field: 'replicas', value: props.replicas, problem: 'is not 1, 2 or 3', fix: 'use 1 on a single node (one node can hold one replica)' });
+    }
+    const dataPath = props.dataPath ?? '/var/lib/longhorn/';
+    if (!dataPath.startsWith('/')) throw configError(this, { field: 'dataPath', value: dataPath, problem: 'is not an absolute path', fix: 'use the mount point of the block volume, e.g. "/var/lib/longhorn/"' });
+    const cpu = props.instanceManagerCpuPercent ?? 5;
+    if (!Number.isInteger(cpu) || cpu < 1 || cpu > 40) throw configError(this, { field: 'instanceManagerCpuPercent', value: cpu, problem: 'is not a percentage between 1 and 40', fix: 'use 5 on a 2 vCPU node' });
+    if (props.backups && !props.backupTarget) {
+      throw configError(this, { field: 'backups', value: props.backups, problem: 'is set without a backupTarget', fix: 'add backupTarget: { url: "s3://bucket@region/", credentialSecret } or remove backups' });
+    }
+    if (props.backupTarget && !/^(s3|nfs|cifs|azblob):\/\/\S+$/.test(props.backupTarget.url)) {
+      throw configError(this, { field: 'backupTarget.url', value: props.backupTarget.url, problem: 'is not a Longhorn backup target', fix: 'use s3://bucket@region/path, nfs://host:/path, cifs://... or azblob://...' });
+    }
+    if (props.backupTarget?.credentialSecret) checkName(this, 'backupTarget.credentialSecret', props.backupTarget.credentialSecret, NameRules.DNS1123_SUBDOMAIN);
+
+    this.values = {
+      persistence: { defaultClass: props.defaultClass ?? false, defaultClassReplicaCount: this.replicas, reclaimPolicy: 'Delete', defaultFsType: 'ext4' },
+      // The values file: "set to false when using Argo CD or other GitOps tools" (the hook Job fails there).
+      preUpgradeChecker: { jobEnabled: false, upgradeVersionCheck: false },
+      csi: { attacherReplicaCount: 1, provisionerReplicaCount: 1, resizerReplicaCount: 1, snapshotterReplicaCount: 1 },
+      defaultSettings: {
+        defaultDataPath: dataPath,
+        defaultReplicaCount: perEngine(this.replicas),
+        guaranteedInstanceManagerCPU: perEngine(cpu),
+        storageMinimalAvailablePercentage: 10,
+        upgradeChecker: false,
+        allowCollectingLonghornUsageMetrics: false,
+        // One node: a drain must not wait for a second replica that cannot exist.
+        nodeDrainPolicy: this.replicas === 1 ? 'allow-if-replica-is-stopped' : 'block-if-contains-last-replica',
+      },
+      ...(props.backupTarget ? { defaultBackupStore: { backupTarget: props.backupTarget.url, backupTargetCredentialSecret: props.backupTarget.credentialSecret } } : {}),
+      longhornUI: { replicas: 1 },
+    };
+    this.platform.addHelmRelease(this, { name: 'longhorn', namespace: this.namespace, ...LONGHORN_CHART, values: this.values, wave: SyncWave.OPERATORS });
+
+    const labels = (component: string) => ({ 'app.kubernetes.io/name': 'longhorn', 'app.kubernetes.io/component': component, 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY });
+    new k8s.KubeStorageClass(this, 'RetainClass', {
+      metadata: { name: this.retainClass, labels: labels('storage-class') },
+      provisioner: 'driver.longhorn.io',
+      // The PersistentVolume (and its data) stays when the claim is deleted; an operator removes it.
+      reclaimPolicy: 'Retain',
+      allowVolumeExpansion: true,
+      volumeBindingMode: 'WaitForFirstConsumer',
+      parameters: {
+        numberOfReplicas: String(this.replicas),
+        staleReplicaTimeout: '2880',
+        fsType: 'ext4',
+        dataLocality: 'best-effort',
+        dataEngine: 'v1',
+      },
+    });
+
+    const snapshots = checkSchedule(this, 'snapshots', props.snapshots ?? { cron: '0 2 * * *', retain: 7 });
+    new RecurringJob(this, 'Snapshots', {
+      metadata: { name: 'snapshot-daily', labels: labels('recurring-job'), annotations: needsCrd() },
+      spec: { name: 'snapshot-daily', task: 'snapshot', cron: snapshots.cron, retain: snapshots.retain, concurrency: 1, groups: ['default'] },
+    });
+    if (props.backupTarget) {
+      const backups = checkSchedule(this, 'backups', props.backups ?? { cron: '0 3 * * *', retain: 14 });
+      new RecurringJob(this, 'Backups', {
+        metadata: { name: 'backup-daily', labels: labels('recurring-job'), annotations: needsCrd() },
+        spec: { name: 'backup-daily', task: 'backup', cron: backups.cron, retain: backups.retain, concurrency: 1, groups: ['default'] },
+      });
+    }
+
+    // Longhorn's components talk to each other (manager, instance managers, CSI), call the API
+    // server, and serve the admission and conversion webhooks (9501, 9502) to the API server.
+    const pods: PodPeer = { namespace: this.namespace, podLabels: {}, name: 'longhorn' };
+    const network = NetworkPolicies.of(this);
+    network.allow(this, { from: pods, to: pods, ports: [], reason: 'Longhorn components talk to each other' });
+    network.allow(this, { from: pods, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'Longhorn manager and CSI sidecars' });
+    network.allow(this, { from: Peers.WORLD, to: { namespace: this.namespace, podLabels: { app: 'longhorn-manager' }, name: 'longhorn-manager' }, ports: [{ port: 9501 }, { port: 9502 }], reason: 'the API server calls the webhooks' });
+    if (props.backupTarget) network.allow(this, { from: pods, to: Peers.INTERNET, ports: [{ port: 443 }, { port: 2049 }, { port: 445 }], reason: 'backup target' });
+  }
+}
+
+function checkSchedule(scope: Construct, field: string, s: LonghornSchedule): LonghornSchedule {
+  if (typeof s.cron !== 'string' || s.cron.trim().split(/\s+/).length !== 5) {
+    throw configError(scope, { field: `${field}.cron`, value: s.cron, problem: 'is not a five-field cron schedule', fix: 'use e.g. "0 2 * * *"' });
+  }
+  if (!Number.isInteger(s.retain) || s.retain < 1 || s.retain > 100) {
+    throw configError(scope, { field: `${field}.retain`, value: s.retain, problem: 'is not between 1 and 100', fix: 'keep e.g. 7' });
+  }
+  return s;
+}

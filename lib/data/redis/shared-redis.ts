@@ -1,0 +1,499 @@
+import { createHash } from 'crypto';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { configError, pathOf, PlatformError } from '../../core/errors';
+import { dataProtection, SyncWave } from '../../core/annotations';
+import {
+  CacheHandle, CacheOptions, CacheProvider, SecretKeyReference, ServerEndpoint, ServiceConsumer,
+} from '../../core/handles';
+import { PinnedImage, pinnedImage } from '../../core/image';
+import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels } from '../../core/names';
+import { addMetricsEndpoint, exporterContainer } from '../../services/monitoring/scrape';
+import { NamespacedConstruct } from '../../core/platform';
+import {
+  appAclUser, ASSEMBLE_ACL_SCRIPT, assembleAclCommand, renderAclTemplate, RESERVED_USERS, systemAclUsers, SystemUsers,
+} from './acl';
+import {
+  ACL_TEMPLATE_FILE, ASSEMBLE_SCRIPT_FILE, CONFIG_FILE, EvictionPolicies, EvictionPolicy, parseByteQuantity,
+  parseMaxmemory, Persistence, PersistenceMode, REDIS_PORT, RedisPaths, renderRedisConf,
+} from './config';
+import {
+  resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
+} from '../../core/security';
+
+/** Passwords are random and URL-safe: they sit inside REDIS_URL. */
+const GENERATED_PASSWORD = { kind: 'generated', length: 32 } as const;
+
+export { EvictionPolicies, Persistence } from './config';
+export type { EvictionPolicy, PersistenceMode } from './config';
+
+/** uid and gid of the `redis` user in the official images (Alpine and Debian alike). */
+const REDIS_UID = 999;
+/** The Prometheus exporter for Redis, pinned. */
+export const REDIS_EXPORTER_IMAGE = 'oliver006/redis_exporter:v1.67.0';
+const METRICS_PORT = 9121;
+const PORT_NAME = 'redis';
+const PASSWORD_KEY = 'password';
+const DEFAULT_RESOURCES: ResourceSpec = { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '512Mi' };
+/**
+ * maxmemory may use at most this share of the container's memory limit: the rest is for
+ * fragmentation, client buffers and the copy-on-write pages of the fork that rewrites the AOF or
+ * writes a snapshot. Beyond it the kernel kills Redis before Redis refuses a write.
+ */
+const MAXMEMORY_SHARE_OF_LIMIT = 0.75;
+
+export interface SharedRedisProps {
+  /** Namespace of the server. @default 'shared' */
+  readonly namespace?: string;
+  /**
+   * Redis image, pinned. Any Redis-compatible server with `redis-server`, `redis-cli`, `sh` and
+   * `sha256sum` that runs as uid 999 works (Valkey's images do).
+   * @default 'redis:7.4.6-alpine'
+   */
+  readonly image?: string;
+  /** How data survives a restart. @default Persistence.AOF (append-only file, fsync every second) */
+  readonly persistence?: PersistenceMode;
+  /**
+   * Memory for data, in redis.conf units (`kb`, `mb`, `gb`); at most 75% of the memory limit.
+   * @default '256mb'
+   */
+  readonly maxmemory?: string;
+  /** What happens at maxmemory. @default EvictionPolicies.NO_EVICTION (writes fail, no key is lost) */
+  readonly evictionPolicy?: EvictionPolicy;
+  /** Number of logical databases; an app's index must be below it. @default 16 */
+  readonly databases?: number;
+  /** Size of the data volume. @default '2Gi' */
+  readonly storageSize?: string;
+  /** StorageClass of the data volume. @default - the cluster's default StorageClass */
+  readonly storageClass?: string;
+  /** @default 50m CPU and 128Mi memory requested, 512Mi memory limit (room for maxmemory), no CPU limit */
+  readonly resources?: ResourceSpec;
+  /**
+   * Run a redis_exporter sidecar (as an ACL user that may only read INFO and diagnostics) and a
+   * ServiceMonitor. Needs a Monitoring construct in the platform. @default false
+   */
+  readonly metrics?: boolean;
+  /**
+   * Confine each app's ACL user to keys and channels `<app>:*` unless the app opts out with
+   * `keyPrefix: false`. Without a prefix only the logical database separates apps, and any app can
+   * SELECT another's database.
+   * @default true
+   */
+  readonly keyPrefix?: boolean;
+}
+
+/**
+ * A single Redis shared by the platform's apps. Each app gets its own ACL user, password and
+ * logical database (declared explicitly and checked: an index never moves), and by default its
+ * own key prefix that the ACL enforces.
+ *
+ * Renders a StatefulSet with a retained volume, a headless and a client Service, and a ConfigMap
+ * with redis.conf and a password-free ACL template that an init container completes from Secrets.
+ *
+ * @example
+ * const redis = new SharedRedis(platform, 'redis', {});
+ * new NovahostApp(platform, 'novahost', { cache: { server: redis, index: 0 }, services: { api: { ..., cache: true } } });
+ */
+export class SharedRedis extends NamespacedConstruct implements CacheProvider {
+  /** StatefulSet and client Service name. */
+  public readonly name: string;
+  public readonly image: PinnedImage;
+  public readonly persistence: PersistenceMode;
+  public readonly maxmemory: string;
+  public readonly evictionPolicy: EvictionPolicy;
+  public readonly databases: number;
+  public readonly storageSize: string;
+  public readonly storageClass?: string;
+  public readonly resources: ResourceSpec;
+  public readonly keyPrefix: boolean;
+  /** Whether the exporter sidecar runs. */
+  public readonly metrics: boolean;
+  /** Where apps connect. */
+  public readonly server: ServerEndpoint;
+  /** The headless Service that gives the StatefulSet's pod its DNS name. */
+  public readonly headlessServiceName: string;
+  public readonly configMapName: string;
+
+  private readonly identity: ComponentIdentity;
+  private readonly caches = new Map<string, RedisCache>();
+  private readonly indexes = new Map<number, RedisCache>();
+  private rendered = false;
+
+  constructor(scope: Construct, id: string, props: SharedRedisProps = {}) {
+    super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
+    this.name = checkName(this, 'id', id, NameRules.STATEFULSET);
+    checkName(this, 'id', id, NameRules.DNS1035_LABEL);
+    this.headlessServiceName = checkName(this, 'id', `${id}-headless`, NameRules.DNS1035_LABEL);
+    this.configMapName = `${id}-config`;
+    this.image = pinnedImage(this, 'image', props.image ?? 'redis:7.4.6-alpine');
+    this.persistence = props.persistence ?? Persistence.AOF;
+    this.evictionPolicy = props.evictionPolicy ?? EvictionPolicies.NO_EVICTION;
+    if (!Object.values(EvictionPolicies).includes(this.evictionPolicy)) {
+      throw configError(this, {
+        field: 'evictionPolicy',
+        value: this.evictionPolicy,
+        problem: 'is not a Redis maxmemory-policy',
+        fix: `use one of EvictionPolicies: ${Object.values(EvictionPolicies).join(', ')}`,
+      });
+    }
+    this.databases = props.databases ?? 16;
+    if (!Number.isInteger(this.databases) || this.databases < 1) {
+      throw configError(this, { field: 'databases', value: props.databases, problem: 'is not a whole number ≥ 1', fix: 'use 16 (the Redis default) or more' });
+    }
+    this.storageSize = props.storageSize ?? '2Gi';
+    parseByteQuantity(this, 'storageSize', this.storageSize);
+    if (props.storageClass !== undefined) checkName(this, 'storageClass', props.storageClass, NameRules.DNS1123_SUBDOMAIN);
+    this.storageClass = props.storageClass;
+    this.resources = { ...DEFAULT_RESOURCES, ...props.resources };
+    this.maxmemory = props.maxmemory ?? '256mb';
+    const maxmemoryBytes = parseMaxmemory(this, 'maxmemory', this.maxmemory);
+    const limitBytes = parseByteQuantity(this, 'resources.memoryLimit', this.resources.memoryLimit!);
+    if (maxmemoryBytes > limitBytes * MAXMEMORY_SHARE_OF_LIMIT) {
+      throw configError(this, {
+        field: 'maxmemory',
+        value: this.maxmemory,
+        problem: `is more than ${MAXMEMORY_SHARE_OF_LIMIT * 100}% of the memory limit ${this.resources.memoryLimit}, so the kernel would kill Redis (forks for AOF rewrites and snapshots need headroom) before Redis refuses a write`,
+        fix: `lower maxmemory to at most ${Math.floor((limitBytes * MAXMEMORY_SHARE_OF_LIMIT) / 1024 ** 2)}mb, or raise resources.memoryLimit`,
+      });
+    }
+    this.keyPrefix = props.keyPrefix ?? true;
+    this.metrics = props.metrics ?? false;
+
+    this.identity = { name: 'redis', instance: id, component: 'cache' };
+    this.server = {
+      namespace: this.namespace,
+      host: `${this.name}.${this.namespace}.svc.cluster.local`,
+      port: REDIS_PORT,
+      podLabels: selectorLabels(this.identity),
+    };
+    this.renderServices();
+    if (this.metrics) this.renderMetrics();
+    // The ConfigMap and StatefulSet list every app's user; they are rendered once all apps exist.
+    this.platform.onFinalize(() => this.renderServer());
+  }
+
+  /**
+   * Gives an app its ACL user (named after the app), its logical database and, in key-prefix mode,
+   * its key prefix. `options.index` is required: it is the app's database for ever, so it is
+   * declared in main.ts rather than derived from declaration order.
+   */
+  public addCache(consumer: ServiceConsumer, options: CacheOptions = {}): CacheHandle {
+    const field = 'cache.index';
+    if (this.rendered) {
+      throw new PlatformError(`${pathOf(consumer)}: asked ${pathOf(this)} for a cache after synthesis started; create apps before platform.synth()`);
+    }
+    const user = checkName(consumer, 'appName', consumer.appName, NameRules.DNS1123_LABEL);
+    if (RESERVED_USERS.has(user)) {
+      throw configError(consumer, {
+        field: 'appName',
+        value: user,
+        problem: `is a Redis user that ${pathOf(this)} keeps for itself (${[...RESERVED_USERS].join(', ')})`,
+        fix: 'give the app another name',
+      });
+    }
+    const existing = this.caches.get(user);
+    if (existing) {
+      throw configError(consumer, {
+        field: 'appName',
+        value: user,
+        problem: `already has a Redis user on ${pathOf(this)}, created for ${pathOf(existing.consumer)}`,
+        fix: 'ask for one cache per app; apps sharing a name need distinct names',
+      });
+    }
+    const index = options.index;
+    if (index === undefined) {
+      throw configError(consumer, {
+        field,
+        value: index,
+        problem: `is required: it is the app's logical database on ${pathOf(this)} and must never change`,
+        fix: `declare it, e.g. cache: { server: redis, index: ${this.nextFreeIndex()} } (the lowest free index)`,
+      });
+    }
+    if (!Number.isInteger(index) || index < 0 || index >= this.databases) {
+      throw configError(consumer, {
+        field,
+        value: index,
+        problem: `is not a logical database of ${pathOf(this)}, which has databases 0 to ${this.databases - 1}`,
+        fix: `use a free index in that range (the lowest free one is ${this.nextFreeIndex()}), or raise the server's databases prop`,
+      });
+    }
+    const clash = this.indexes.get(index);
+    if (clash) {
+      throw configError(consumer, {
+        field,
+        value: index,
+        problem: `is already the logical database of ${pathOf(clash.consumer)} on ${pathOf(this)}`,
+        fix: `give ${pathOf(consumer)} a free index (the lowest free one is ${this.nextFreeIndex()}); never renumber ${pathOf(clash.consumer)}, its data lives in database ${index}`,
+      });
+    }
+    const prefixed = options.keyPrefix ?? this.keyPrefix;
+    const cache = new RedisCache(this, consumer, user, index, prefixed ? `${user}:` : undefined);
+    this.caches.set(user, cache);
+    this.indexes.set(index, cache);
+    return cache;
+  }
+
+  /** The apps' caches, sorted by user name. */
+  public get cacheHandles(): readonly CacheHandle[] {
+    return this.sortedCaches();
+  }
+
+  /**
+   * Every Secret key the server and its apps need, for the bootstrap instructions. An app's two
+   * password Secrets (its namespace and the server's) hold the same value.
+   */
+  public get secretReferences(): SecretKeyReference[] {
+    const rule = 'random, URL-safe and at least 16 characters, e.g. `openssl rand -hex 24`';
+    const refs: SecretKeyReference[] = [
+      { namespace: this.namespace, name: this.systemSecretName(SystemUsers.ADMIN), key: PASSWORD_KEY, description: `password of the Redis user "admin" (operators); ${rule}`, value: GENERATED_PASSWORD },
+      { namespace: this.namespace, name: this.systemSecretName(SystemUsers.HEALTHCHECK), key: PASSWORD_KEY, description: `password of the Redis user "healthcheck" (probes, PING only); ${rule}`, value: GENERATED_PASSWORD },
+      ...(this.metrics
+        ? [{ namespace: this.namespace, name: this.systemSecretName(SystemUsers.METRICS), key: PASSWORD_KEY, description: `password of the Redis user "metrics" (the exporter: INFO and diagnostics only); ${rule}`, value: GENERATED_PASSWORD }]
+        : []),
+    ];
+    for (const c of this.sortedCaches()) refs.push(c.serverPassword, c.password);
+    return refs;
+  }
+
+  /** The Secret (server namespace) with the password of one Redis user. */
+  public userSecretName(user: string): string {
+    return checkName(this, 'user secret', `${this.name}-user-${user}`, NameRules.DNS1123_SUBDOMAIN);
+  }
+
+  private systemSecretName(user: string): string {
+    return `${this.name}-${user}`;
+  }
+
+  private sortedCaches(): RedisCache[] {
+    return [...this.caches.values()].sort((a, b) => a.user.localeCompare(b.user));
+  }
+
+  private nextFreeIndex(): number | string {
+    for (let i = 0; i < this.databases; i++) if (!this.indexes.has(i)) return i;
+    return '(none: raise the server\'s databases prop)';
+  }
+
+  /** The exporter sidecar: localhost to the server, as the "metrics" ACL user. */
+  private exporterContainers(): k8s.Container[] {
+    if (!this.metrics) return [];
+    const exporter = exporterContainer({
+      image: REDIS_EXPORTER_IMAGE,
+      port: METRICS_PORT,
+      resources: { cpuRequest: '10m', memoryRequest: '16Mi', memoryLimit: '64Mi' },
+      env: [
+        { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${REDIS_PORT}` },
+        { name: 'REDIS_USER', value: SystemUsers.METRICS },
+        { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: this.systemSecretName(SystemUsers.METRICS), key: PASSWORD_KEY } } },
+        // CONFIG is denied to every non-admin user; the exporter must not try it.
+        { name: 'REDIS_EXPORTER_CONFIG_COMMAND', value: '-' },
+      ],
+    });
+    // redis_exporter answers /health without touching Redis: a Redis outage shows as
+    // redis_up 0 in the metrics rather than as a restarting sidecar.
+    const health = { httpGet: { path: '/health', port: k8s.IntOrString.fromString('metrics') }, timeoutSeconds: 3 };
+    return [{
+      ...exporter,
+      readinessProbe: { ...health, periodSeconds: 10 },
+      livenessProbe: { ...health, periodSeconds: 20, failureThreshold: 6 },
+    }];
+  }
+
+  /** A Service for the exporter's port and the ServiceMonitor that scrapes it. */
+  private renderMetrics(): void {
+    addMetricsEndpoint(this, {
+      name: this.name,
+      identity: this.identity,
+      pods: { namespace: this.namespace, podLabels: this.server.podLabels, name: this.name },
+      port: METRICS_PORT,
+    });
+  }
+
+  private renderServices(): void {
+    const labels = standardLabels(this.identity);
+    const ports = [{ name: PORT_NAME, port: REDIS_PORT, targetPort: k8s.IntOrString.fromString(PORT_NAME), protocol: 'TCP' }];
+    new k8s.KubeService(this, 'Service', {
+      metadata: { name: this.name, labels },
+      spec: { type: 'ClusterIP', selector: this.server.podLabels, ports },
+    });
+    // The StatefulSet's governing Service: stable DNS for the pod, published before it is ready so
+    // that a recovering server can be reached for diagnosis.
+    new k8s.KubeService(this, 'Headless', {
+      metadata: { name: this.headlessServiceName, labels },
+      spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: this.server.podLabels, ports },
+    });
+  }
+
+  /** redis.conf, the ACL template and the assembly script, as the ConfigMap holds them. */
+  public configFiles(): Record<string, string> {
+    const users = [...systemAclUsers({ metrics: this.metrics }), ...this.sortedCaches().map((c) => appAclUser(c.user, c.keyPrefix))];
+    return {
+      [CONFIG_FILE]: renderRedisConf({
+        databases: this.databases,
+        maxmemory: this.maxmemory,
+        evictionPolicy: this.evictionPolicy,
+        persistence: this.persistence,
+      }),
+      [ACL_TEMPLATE_FILE]: renderAclTemplate(users),
+      [ASSEMBLE_SCRIPT_FILE]: ASSEMBLE_ACL_SCRIPT,
+    };
+  }
+
+  private renderServer(): void {
+    this.rendered = true;
+    const labels = standardLabels(this.identity);
+    const files = this.configFiles();
+    new k8s.KubeConfigMap(this, 'Config', { metadata: { name: this.configMapName, labels }, data: files });
+    // A changed config (a new app's user) restarts the pod, which reassembles the ACL file.
+    const checksum = createHash('sha256').update(JSON.stringify(files)).digest('hex');
+
+    const systemUsers: string[] = [SystemUsers.ADMIN, SystemUsers.HEALTHCHECK, ...(this.metrics ? [SystemUsers.METRICS] : [])];
+    const users = [...systemUsers, ...this.sortedCaches().map((c) => c.user)];
+    const tmp = scratchVolume('tmp', '/tmp');
+    const configMount = { name: 'config', mountPath: RedisPaths.CONFIG, readOnly: true };
+    const aclMount = { name: 'acl', mountPath: RedisPaths.ACL_DIR };
+    const containerSecurity = restrictedContainerSecurityContext();
+
+    new k8s.KubeStatefulSet(this, 'Resource', {
+      metadata: { name: this.name, labels, annotations: dataProtection() },
+      spec: {
+        serviceName: this.headlessServiceName,
+        replicas: 1,
+        revisionHistoryLimit: 3,
+        podManagementPolicy: 'OrderedReady',
+        updateStrategy: { type: 'RollingUpdate' },
+        selector: { matchLabels: this.server.podLabels },
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        template: {
+          metadata: { labels, annotations: { 'checksum/config': checksum } },
+          spec: {
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            // A snapshot on shutdown (RDB) may take a while; SIGKILL before it ends loses it.
+            terminationGracePeriodSeconds: 60,
+            securityContext: restrictedPodSecurityContext(REDIS_UID),
+            initContainers: [{
+              name: 'assemble-acl',
+              image: this.image.ref,
+              command: assembleAclCommand(),
+              resources: resourceRequirements({ cpuRequest: '10m', memoryRequest: '16Mi', memoryLimit: '32Mi' }),
+              securityContext: containerSecurity,
+              volumeMounts: [
+                configMount,
+                aclMount,
+                { name: 'passwords', mountPath: RedisPaths.PASSWORDS, readOnly: true },
+              ],
+            }],
+            containers: [{
+              name: 'redis',
+              image: this.image.ref,
+              command: ['redis-server', `${RedisPaths.CONFIG}/${CONFIG_FILE}`],
+              // redis.conf has no `dir`: the working directory is the data directory.
+              workingDir: RedisPaths.DATA,
+              ports: [{ name: PORT_NAME, containerPort: REDIS_PORT, protocol: 'TCP' }],
+              env: [{
+                // redis-cli reads its password from here, so the probes authenticate without
+                // putting the password on a command line.
+                name: 'REDISCLI_AUTH',
+                valueFrom: { secretKeyRef: { name: this.systemSecretName(SystemUsers.HEALTHCHECK), key: PASSWORD_KEY } },
+              }],
+              resources: resourceRequirements(this.resources),
+              startupProbe: healthProbe({ periodSeconds: 5, failureThreshold: 60 }),
+              readinessProbe: healthProbe({ periodSeconds: 10, failureThreshold: 3 }),
+              livenessProbe: healthProbe({ periodSeconds: 20, failureThreshold: 3 }),
+              securityContext: containerSecurity,
+              volumeMounts: [
+                { name: 'data', mountPath: RedisPaths.DATA },
+                configMount,
+                { ...aclMount, readOnly: true },
+                tmp.mount,
+              ],
+            }, ...this.exporterContainers()],
+            volumes: [
+              { name: 'config', configMap: { name: this.configMapName, defaultMode: 0o444 } },
+              // Memory-backed: the assembled file holds password hashes, never on a node's disk.
+              { name: 'acl', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
+              {
+                name: 'passwords',
+                projected: {
+                  // Owned by root, readable by the pod's group (fsGroup 999) only.
+                  defaultMode: 0o440,
+                  sources: users.map((user) => ({
+                    secret: {
+                      name: systemUsers.includes(user) ? this.systemSecretName(user) : this.userSecretName(user),
+                      items: [{ key: PASSWORD_KEY, path: user }],
+                    },
+                  })),
+                },
+              },
+              tmp.volume,
+            ],
+          },
+        },
+        volumeClaimTemplates: [{
+          metadata: { name: 'data', labels, annotations: dataProtection() },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            storageClassName: this.storageClass,
+            resources: { requests: { storage: k8s.Quantity.fromString(this.storageSize) } },
+          },
+        }],
+      },
+    });
+  }
+}
+
+/** The probes' command: PING as the healthcheck user, password from REDISCLI_AUTH. */
+export const HEALTH_CHECK_SCRIPT =
+  `[ "$(redis-cli --user ${SystemUsers.HEALTHCHECK} -h 127.0.0.1 -p ${REDIS_PORT} PING)" = PONG ]`;
+
+function healthProbe(timing: { periodSeconds: number; failureThreshold: number }): k8s.Probe {
+  // redis-cli exits 0 on an error reply (NOAUTH, WRONGPASS, LOADING), so the reply is compared.
+  return { exec: { command: ['sh', '-c', HEALTH_CHECK_SCRIPT] }, timeoutSeconds: 5, ...timing };
+}
+
+/** One app's cache on a SharedRedis. */
+class RedisCache implements CacheHandle {
+  public readonly server: ServerEndpoint;
+  public readonly password: SecretKeyReference;
+  /** The same password, in the server's namespace, for the ACL file. */
+  public readonly serverPassword: SecretKeyReference;
+
+  constructor(
+    redis: SharedRedis,
+    public readonly consumer: ServiceConsumer,
+    public readonly user: string,
+    public readonly index: number,
+    public readonly keyPrefix: string | undefined,
+  ) {
+    this.server = redis.server;
+    const appSecret = checkName(consumer, 'cache password secret', `${user}-${redis.name}`, NameRules.DNS1123_SUBDOMAIN);
+    const serverSecret = redis.userSecretName(user);
+    this.password = {
+      namespace: consumer.namespace,
+      name: appSecret,
+      key: PASSWORD_KEY,
+      description: `password of Redis user "${user}" on ${pathOf(redis)}; the same value as ${redis.namespace}/${serverSecret}; random, URL-safe, at least 16 characters, e.g. \`openssl rand -hex 24\``,
+      value: { ...GENERATED_PASSWORD, group: `${redis.namespace}/${redis.name}/${user}` },
+    };
+    this.serverPassword = {
+      namespace: redis.namespace,
+      name: serverSecret,
+      key: PASSWORD_KEY,
+      description: `password of Redis user "${user}" for the server's ACL file; the same value as ${consumer.namespace}/${appSecret}`,
+      value: { ...GENERATED_PASSWORD, group: `${redis.namespace}/${redis.name}/${user}` },
+    };
+  }
+
+  /**
+   * `REDIS_PASSWORD` from the app's Secret, then `REDIS_URL` built from it by Kubernetes' `$(VAR)`
+   * expansion (so the password is never in the manifest), then `REDIS_KEY_PREFIX` in prefix mode.
+   */
+  public envVars(): k8s.EnvVar[] {
+    const env: k8s.EnvVar[] = [
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: this.password.name, key: this.password.key } } },
+      { name: 'REDIS_URL', value: `redis://${this.user}:$(REDIS_PASSWORD)@${this.server.host}:${this.server.port}/${this.index}` },
+    ];
+    if (this.keyPrefix !== undefined) env.push({ name: 'REDIS_KEY_PREFIX', value: this.keyPrefix });
+    return env;
+  }
+}

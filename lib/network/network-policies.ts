@@ -1,0 +1,197 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { PlatformError, pathOf } from '../core/errors';
+import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
+
+const POLICY_LABELS = { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY, 'app.kubernetes.io/component': 'network-policy' };
+
+/**
+ * What every namespace starts from: nothing in or out, except DNS. Rendered by each namespace
+ * chart, so a namespace with no declared connection is still closed.
+ */
+export function renderBaselinePolicies(scope: Construct): void {
+  new k8s.KubeNetworkPolicy(scope, 'DefaultDeny', {
+    metadata: { name: 'default-deny', labels: POLICY_LABELS },
+    spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+  });
+  new k8s.KubeNetworkPolicy(scope, 'Dns', {
+    metadata: { name: 'allow-dns', labels: POLICY_LABELS },
+    spec: {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [{ port: k8s.IntOrString.fromNumber(53), protocol: 'UDP' }, { port: k8s.IntOrString.fromNumber(53), protocol: 'TCP' }],
+      }],
+    },
+  });
+}
+
+/** Annotation that says why a policy allows what it allows. */
+export const REASONS_ANNOTATION = 'novahost-platform/reasons';
+import { FinalizePhase, Platform } from '../core/platform';
+
+/** Pods of one namespace, selected by labels (empty labels: every pod of the namespace). */
+export interface PodPeer {
+  readonly namespace: string;
+  readonly podLabels: Record<string, string>;
+  /** Short DNS-1123 name used in policy names (`web`, `postgres`, `traefik`). */
+  readonly name: string;
+}
+
+/** Addresses outside the cluster's pods. */
+export interface CidrPeer {
+  readonly cidr: string;
+  readonly except?: string[];
+  /** Short name used in policy names (`internet`, `kube-api`). */
+  readonly name: string;
+}
+
+export type NetworkPeer = PodPeer | CidrPeer;
+
+export interface NetworkPort {
+  readonly port: number;
+  /** @default 'TCP' */
+  readonly protocol?: 'TCP' | 'UDP';
+}
+
+/** Private and link-local ranges: pods, Services, nodes and cloud metadata live there. */
+export const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'];
+
+/** Well-known peers. */
+export const Peers = {
+  /** Every pod of every namespace. */
+  ALL_PODS: { cidr: '', name: 'all-pods' } as CidrPeer,
+  /** Any address, for traffic that comes in through the node's load balancer. */
+  WORLD: { cidr: '0.0.0.0/0', name: 'world' } as CidrPeer,
+  /** Public internet only: no pod, Service, node or metadata address. */
+  INTERNET: { cidr: '0.0.0.0/0', except: PRIVATE_RANGES, name: 'internet' } as CidrPeer,
+  /**
+   * The Kubernetes API server. It is reached at a node address (6443 on k3s) after the
+   * `kubernetes` Service (443) is translated, so it cannot be narrowed to a pod selector.
+   */
+  KUBE_API: { cidr: '0.0.0.0/0', name: 'kube-api' } as CidrPeer,
+} as const;
+export const KUBE_API_PORTS: NetworkPort[] = [{ port: 443 }, { port: 6443 }];
+
+/** One allowed connection; both ends' policies are derived from it. */
+export interface TrafficRule {
+  readonly from: NetworkPeer;
+  readonly to: NetworkPeer;
+  /** Ports allowed; an empty list allows every port. */
+  readonly ports: NetworkPort[];
+  /** Why the connection exists (shown in the policy's annotation). */
+  readonly reason: string;
+  /**
+   * Which ends get a policy. 'ingress' when the source already has a broader egress rule (the
+   * ingress controller may reach any pod; each destination's ingress policy decides).
+   * @default 'both'
+   */
+  readonly sides?: 'both' | 'ingress';
+}
+
+const isPod = (p: NetworkPeer): p is PodPeer => (p as PodPeer).namespace !== undefined;
+
+/**
+ * Default-deny networking for every namespace, plus the exact connections the constructs
+ * declare: an app granted a database may reach PostgreSQL, a routed service may be reached by the
+ * ingress controller, and nothing else. Each rule renders an egress policy at the source and an
+ * ingress policy at the destination.
+ */
+export class NetworkPolicies {
+  private static readonly registries = new WeakMap<Platform, NetworkPolicies>();
+
+  /** The platform's registry; created (and its rendering scheduled) on first use. */
+  public static of(scope: IConstruct): NetworkPolicies {
+    const platform = Platform.of(scope);
+    let r = NetworkPolicies.registries.get(platform);
+    if (!r) {
+      r = new NetworkPolicies(platform);
+      NetworkPolicies.registries.set(platform, r);
+    }
+    return r;
+  }
+
+  private readonly rules: Array<TrafficRule & { owner: string }> = [];
+  private rendered = false;
+
+  private constructor(private readonly platform: Platform) {
+    platform.onFinalize(() => this.render(), FinalizePhase.DERIVED);
+  }
+
+  /** Declares a connection. Call from a constructor: rules are rendered at synth. */
+  public allow(owner: IConstruct, rule: TrafficRule): void {
+    if (this.rendered) throw new PlatformError(`${pathOf(owner)}: network rule "${rule.reason}" declared after synthesis started`);
+    this.rules.push({ ...rule, owner: pathOf(owner) });
+  }
+
+  /** All declared rules, in declaration order. */
+  public get allRules(): readonly TrafficRule[] {
+    return this.rules;
+  }
+
+  private render(): void {
+    this.rendered = true;
+    // Index the rules by the namespaces they touch, so rendering stays linear in their number.
+    const byNamespace = new Map<string, Array<TrafficRule & { owner: string }>>();
+    for (const rule of this.rules) {
+      for (const ns of new Set([rule.from, rule.to].filter(isPod).map((p) => p.namespace))) {
+        const list = byNamespace.get(ns);
+        if (list) list.push(rule);
+        else byNamespace.set(ns, [rule]);
+      }
+    }
+    for (const chart of this.platform.namespaces) {
+      const ns = chart.namespaceName;
+      const scope = new Construct(chart, 'AllowedTraffic');
+      const labels = POLICY_LABELS;
+      // One policy per local pods and remote end, so no object grows with the number of apps.
+      const groups = new Map<string, { direction: 'Ingress' | 'Egress'; pods: PodPeer; rules: Array<TrafficRule & { owner: string }> }>();
+      const add = (direction: 'Ingress' | 'Egress', pods: PodPeer, remote: NetworkPeer, rule: TrafficRule & { owner: string }) => {
+        const remoteName = isPod(remote) ? (remote.namespace === ns ? remote.name : remote.namespace) : remote.name;
+        const key = `${direction === 'Ingress' ? 'ingress' : 'egress'}-${pods.name}-${direction === 'Ingress' ? 'from' : 'to'}-${remoteName}`;
+        const g = groups.get(key) ?? { direction, pods, rules: [] };
+        if (JSON.stringify(g.pods.podLabels) !== JSON.stringify(pods.podLabels)) {
+          throw new PlatformError(`${rule.owner}: network peer name "${pods.name}" in namespace "${ns}" selects other pods than a peer of the same name declared before; give one of them another name`);
+        }
+        g.rules.push(rule);
+        groups.set(key, g);
+      };
+      for (const rule of byNamespace.get(ns) ?? []) {
+        if (isPod(rule.to) && rule.to.namespace === ns) add('Ingress', rule.to, rule.from, rule);
+        if (isPod(rule.from) && rule.from.namespace === ns && (rule.sides ?? 'both') === 'both') add('Egress', rule.from, rule.to, rule);
+      }
+      for (const key of [...groups.keys()].sort()) {
+        const g = groups.get(key)!;
+        const body = g.rules.map((r) => ({
+          peers: [peerSelector(g.direction === 'Ingress' ? r.from : r.to, ns)],
+          ports: r.ports.length ? r.ports.map((p) => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' })) : undefined,
+        }));
+        const name = checkName(g.rules[0].owner, 'network policy name', `allow-${key}`.slice(0, 253).replace(/-+$/, ''), NameRules.DNS1123_SUBDOMAIN);
+        new k8s.KubeNetworkPolicy(scope, key, {
+          metadata: {
+            name,
+            labels,
+            annotations: { [REASONS_ANNOTATION]: [...new Set(g.rules.map((r) => r.reason))].sort().join('; ') },
+          },
+          spec: {
+            podSelector: { matchLabels: g.pods.podLabels },
+            policyTypes: [g.direction],
+            ...(g.direction === 'Ingress'
+              ? { ingress: body.map((b) => ({ from: b.peers, ports: b.ports })) }
+              : { egress: body.map((b) => ({ to: b.peers, ports: b.ports })) }),
+          },
+        });
+      }
+    }
+  }
+}
+
+function peerSelector(peer: NetworkPeer, ownNamespace: string): k8s.NetworkPolicyPeer {
+  if (peer === Peers.ALL_PODS) return { namespaceSelector: {} };
+  if (!isPod(peer)) return { ipBlock: { cidr: peer.cidr, except: peer.except } };
+  return {
+    ...(peer.namespace === ownNamespace ? {} : { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': peer.namespace } } }),
+    podSelector: { matchLabels: peer.podLabels },
+  };
+}

@@ -1,0 +1,84 @@
+import { Construct } from 'constructs';
+import { ClusterIssuer } from '../../imports/certmanager-clusterissuer-cert-manager.io';
+import { needsCrd, SyncWave } from '../core/annotations';
+import { CertManagerValues, chartResources } from '../core/helm-values';
+import { MANAGED_BY, PART_OF } from '../core/names';
+import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
+import { AcmeIssuers, NamespacedConstruct } from '../core/platform';
+
+/** The cert-manager chart the platform installs. */
+export const CERT_MANAGER_CHART = {
+  repoURL: 'https://charts.jetstack.io',
+  chart: 'cert-manager',
+  version: 'v1.21.1',
+} as const;
+
+export interface CertManagerProps {
+  /** @default 'shared' */
+  readonly namespace?: string;
+}
+
+/**
+ * cert-manager (Helm, CRDs included) and the two Let's Encrypt ClusterIssuers, staging and prod,
+ * solving HTTP-01 through the platform's ingress class. Which one signs certificates is the
+ * platform's `issuer` setting.
+ */
+export class CertManager extends NamespacedConstruct {
+  /** Values passed to the chart. */
+  public readonly values: CertManagerValues;
+
+  constructor(scope: Construct, id: string, props: CertManagerProps = {}) {
+    super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
+    this.values = {
+      crds: { enabled: true, keep: true },
+      // The default lease namespace is kube-system, which would need a Role there.
+      global: { leaderElection: { namespace: this.namespace } },
+      replicaCount: 1,
+      resources: chartResources('10m', '64Mi', '192Mi'),
+      webhook: { replicaCount: 1, resources: chartResources('10m', '32Mi', '96Mi') },
+      cainjector: { replicaCount: 1, resources: chartResources('10m', '64Mi', '192Mi') },
+      startupapicheck: { resources: chartResources('10m', '32Mi', '64Mi') },
+    };
+    this.platform.addHelmRelease(this, {
+      name: 'cert-manager',
+      namespace: this.namespace,
+      ...CERT_MANAGER_CHART,
+      values: this.values,
+      wave: SyncWave.OPERATORS,
+    });
+
+    // The chart labels every component with the release name as instance.
+    const pods: PodPeer = { namespace: this.namespace, podLabels: { 'app.kubernetes.io/instance': 'cert-manager' }, name: 'cert-manager' };
+    const network = NetworkPolicies.of(this);
+    network.allow(this, { from: pods, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'cert-manager controllers' });
+    network.allow(this, { from: pods, to: Peers.INTERNET, ports: [{ port: 443 }], reason: "Let's Encrypt ACME API" });
+    // The HTTP-01 self-check fetches the challenge through the host's public address, which
+    // may be the node's own (private) address.
+    network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 80 }], reason: 'HTTP-01 self-check' });
+    network.allow(this, {
+      from: Peers.WORLD,
+      to: { namespace: this.namespace, podLabels: { 'app.kubernetes.io/instance': 'cert-manager', 'app.kubernetes.io/component': 'webhook' }, name: 'cert-manager-webhook' },
+      ports: [{ port: 10250 }],
+      reason: 'the API server calls the admission webhook',
+    });
+
+    for (const issuer of Object.values(AcmeIssuers)) {
+      new ClusterIssuer(this, issuer.name, {
+        metadata: {
+          name: issuer.name,
+          labels: { 'app.kubernetes.io/name': 'cert-manager', 'app.kubernetes.io/component': 'issuer', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
+          annotations: needsCrd(),
+        },
+        spec: {
+          acme: {
+            email: this.platform.acmeEmail,
+            server: issuer.server,
+            // The ACME account key; cert-manager creates this Secret itself on first use.
+            privateKeySecretRef: { name: `${issuer.name}-account-key` },
+            solvers: [{ http01: { ingress: { ingressClassName: this.platform.ingressClass.name } } }],
+          },
+        },
+      });
+    }
+  }
+}

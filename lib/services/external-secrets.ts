@@ -1,0 +1,142 @@
+import { Construct } from 'constructs';
+import {
+  ExternalSecret, ExternalSecretSpecSecretStoreRefKind, ExternalSecretSpecTargetCreationPolicy,
+  ExternalSecretSpecTargetDeletionPolicy,
+} from '../../imports/externalsecrets-externalsecret-external-secrets.io';
+import { configError } from '../core/errors';
+import { needsCrd, SyncWave } from '../core/annotations';
+import { chartResources, ChartResources } from '../core/helm-values';
+import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
+import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
+import { FinalizePhase, NamespacedConstruct } from '../core/platform';
+import { InventorySecret, secretInventory } from '../checks/secrets/inventory';
+
+/** The External Secrets Operator chart the platform installs. */
+export const EXTERNAL_SECRETS_CHART = {
+  repoURL: 'https://charts.external-secrets.io',
+  chart: 'external-secrets',
+  version: '2.9.0',
+} as const;
+
+/** external-secrets chart values the platform sets. */
+export interface ExternalSecretsValues {
+  readonly installCRDs: boolean;
+  readonly replicaCount: number;
+  readonly resources: ChartResources;
+  readonly webhook: { readonly replicaCount: number; readonly resources: ChartResources };
+  readonly certController: { readonly replicaCount: number; readonly resources: ChartResources };
+}
+
+/** The store every ExternalSecret reads from; you configure it for your provider. */
+export interface SecretStoreReference {
+  readonly name: string;
+  /** @default 'ClusterSecretStore' */
+  readonly kind?: 'ClusterSecretStore' | 'SecretStore';
+}
+
+export interface ExternalSecretsProps {
+  /** Namespace of the operator. @default 'external-secrets' */
+  readonly namespace?: string;
+  /**
+   * The provider-specific store (Vault, AWS Secrets Manager, Bitwarden, 1Password, ...). Its
+   * credentials are the one secret you still bootstrap by hand.
+   */
+  readonly store: SecretStoreReference;
+  /** Prefix of every remote key. @default 'novahost-platform' */
+  readonly remotePrefix?: string;
+  /** How often values are re-read from the store. @default '1h' */
+  readonly refreshInterval?: string;
+}
+
+/**
+ * Switches the platform from Secrets created by hand to ExternalSecret objects: one for every
+ * Secret of the inventory, in the Secret's namespace, reading from one store. Keys whose values must
+ * agree (an app's password in two namespaces) read the same remote entry. The operator itself is
+ * installed as a Helm release in a namespace of its own.
+ */
+export class ExternalSecrets extends NamespacedConstruct {
+  public readonly values: ExternalSecretsValues;
+  public readonly store: Required<SecretStoreReference>;
+  public readonly remotePrefix: string;
+  private readonly refreshInterval: string;
+
+  constructor(scope: Construct, id: string, props: ExternalSecretsProps) {
+    super(scope, id, props.namespace ?? 'external-secrets', { wave: SyncWave.SHARED_SERVICES });
+    this.store = { name: checkName(this, 'store.name', props.store.name, NameRules.DNS1123_SUBDOMAIN), kind: props.store.kind ?? 'ClusterSecretStore' };
+    this.remotePrefix = props.remotePrefix ?? 'novahost-platform';
+    if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(this.remotePrefix)) {
+      throw configError(this, { field: 'remotePrefix', value: this.remotePrefix, problem: 'is not a path of letters, digits, ".", "_" and "-"', fix: 'use e.g. "novahost-platform"' });
+    }
+    this.refreshInterval = props.refreshInterval ?? '1h';
+    if (!/^([0-9]+(ns|us|ms|s|m|h))+$/.test(this.refreshInterval)) {
+      throw configError(this, { field: 'refreshInterval', value: this.refreshInterval, problem: 'is not a Go duration', fix: 'use e.g. "1h" or "15m"' });
+    }
+    this.values = {
+      installCRDs: true,
+      replicaCount: 1,
+      resources: chartResources('10m', '48Mi', '128Mi'),
+      webhook: { replicaCount: 1, resources: chartResources('10m', '32Mi', '96Mi') },
+      certController: { replicaCount: 1, resources: chartResources('10m', '32Mi', '96Mi') },
+    };
+    this.platform.addHelmRelease(this, {
+      name: 'external-secrets',
+      namespace: this.namespace,
+      ...EXTERNAL_SECRETS_CHART,
+      values: this.values,
+      wave: SyncWave.OPERATORS,
+      // The SecretStore CRDs (about 350 KB as JSON) exceed the client-side apply annotation limit.
+      serverSideApply: true,
+    });
+
+    const operator: PodPeer = { namespace: this.namespace, podLabels: { 'app.kubernetes.io/instance': 'external-secrets' }, name: 'external-secrets' };
+    const network = NetworkPolicies.of(this);
+    network.allow(this, { from: operator, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'the operator writes Secrets' });
+    network.allow(this, { from: operator, to: Peers.INTERNET, ports: [{ port: 443 }], reason: 'the secret store provider' });
+    network.allow(this, {
+      from: Peers.WORLD,
+      to: { namespace: this.namespace, podLabels: { 'app.kubernetes.io/name': 'external-secrets-webhook' }, name: 'external-secrets-webhook' },
+      ports: [{ port: 10250 }],
+      reason: 'the API server calls the admission webhook',
+    });
+
+    // After the objects exist, so the inventory sees every construct's Secret references.
+    this.platform.onFinalize(() => this.renderExternalSecrets(), FinalizePhase.OBJECTS);
+  }
+
+  /** Where a key's value lives in the store: `<prefix>/<group>` or `<prefix>/<namespace>/<name>`. */
+  public remoteRef(secret: InventorySecret, key: InventorySecret['keys'][number]): { key: string; property: string } {
+    if (key.value.kind === 'generated' && key.value.group) {
+      return { key: `${this.remotePrefix}/${key.value.group}`, property: 'value' };
+    }
+    return { key: `${this.remotePrefix}/${secret.namespace}/${secret.name}`, property: key.key };
+  }
+
+  private renderExternalSecrets(): void {
+    for (const secret of secretInventory(this.platform, [])) {
+      const chart = this.platform.namespace(secret.namespace);
+      new ExternalSecret(chart, `ExternalSecret-${secret.name}`, {
+        metadata: {
+          name: secret.name,
+          labels: { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY, 'app.kubernetes.io/component': 'secret' },
+          // The CRD arrives with the operator's Helm release in the same sync.
+          annotations: needsCrd(),
+        },
+        spec: {
+          refreshInterval: this.refreshInterval,
+          secretStoreRef: {
+            name: this.store.name,
+            kind: this.store.kind === 'ClusterSecretStore' ? ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE : ExternalSecretSpecSecretStoreRefKind.SECRET_STORE,
+          },
+          target: {
+            name: secret.name,
+            creationPolicy: ExternalSecretSpecTargetCreationPolicy.OWNER,
+            // A store outage or a removed entry must not take a running app's credentials away.
+            deletionPolicy: ExternalSecretSpecTargetDeletionPolicy.RETAIN,
+            ...(secret.type === 'Opaque' ? {} : { template: { type: secret.type } }),
+          },
+          data: secret.keys.map((k) => ({ secretKey: k.key, remoteRef: this.remoteRef(secret, k) })),
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { Construct } from 'constructs';
+import { SyncWave } from '../core/annotations';
+import { chartResources, TraefikValues } from '../core/helm-values';
+import { configError } from '../core/errors';
+import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
+import { IngressClasses, NamespacedConstruct } from '../core/platform';
+import { HelmChartConfig, K3S_SYSTEM_NAMESPACE } from '../cluster/k3s';
+import { gitOpsEngines } from '../gitops/engine';
+import { MANAGED_BY, PART_OF } from '../core/names';
+
+/** Where the Traefik the platform uses comes from. */
+export const TraefikInstalls = {
+  /** The platform installs Traefik's chart; k3s runs with `--disable=traefik`. */
+  HELM_CHART: 'helm-chart',
+  /**
+   * k3s's bundled Traefik (kube-system), configured with a HelmChartConfig; no second Traefik and
+   * no Helm release. The HelmChartConfig lives in the controller's namespace folder with
+   * `metadata.namespace: kube-system`, which the Flux engine applies (Kustomizations are not
+   * confined to a namespace) and Argo CD's `platform` AppProject does not admit.
+   */
+  K3S_BUNDLED: 'k3s-bundled',
+} as const;
+export type TraefikInstall = (typeof TraefikInstalls)[keyof typeof TraefikInstalls];
+
+/** The Traefik chart the platform installs. */
+export const TRAEFIK_CHART = {
+  repoURL: 'https://traefik.github.io/charts',
+  chart: 'traefik',
+  version: '41.3.0',
+} as const;
+
+export interface IngressControllerProps {
+  /** @default 'shared' */
+  readonly namespace?: string;
+  /** How the controller is reached from outside. @default 'LoadBalancer' (k3s ServiceLB) */
+  readonly serviceType?: TraefikValues['service']['spec']['type'];
+  /** @default TraefikInstalls.HELM_CHART */
+  readonly install?: TraefikInstall;
+}
+
+/**
+ * Traefik as the platform's ingress controller, installed from its Helm chart (k3s must then be
+ * started with `--disable=traefik` so that the bundled copy does not fight it for ports 80/443), or
+ * k3s's bundled Traefik configured with the same typed values (`install: TraefikInstalls.K3S_BUNDLED`).
+ */
+export class IngressController extends NamespacedConstruct {
+  public readonly values: TraefikValues;
+  /** Traefik's pods (the chart labels them with its name). */
+  public readonly peer: PodPeer;
+  public readonly install: TraefikInstall;
+
+  constructor(scope: Construct, id: string, props: IngressControllerProps = {}) {
+    super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
+    const cls = this.platform.ingressClass;
+    if (cls.name !== IngressClasses.TRAEFIK.name) {
+      throw configError(this, {
+        field: 'platform ingressClass',
+        value: cls.name,
+        problem: 'is not served by the Traefik ingress controller',
+        fix: 'remove the IngressController from main.ts when you keep an existing controller, or use IngressClasses.TRAEFIK',
+      });
+    }
+    this.values = {
+      deployment: { replicas: 1 },
+      ingressClass: { enabled: true, isDefaultClass: true, name: cls.name },
+      providers: {
+        // Middlewares (strip-prefix) are CRD objects; they may not cross namespaces.
+        kubernetesCRD: { enabled: true, allowCrossNamespace: false },
+        kubernetesIngress: { enabled: true },
+      },
+      resources: chartResources('50m', '64Mi', '192Mi'),
+      service: { spec: { type: props.serviceType ?? 'LoadBalancer' } },
+    };
+    this.install = props.install ?? TraefikInstalls.HELM_CHART;
+    if (!Object.values(TraefikInstalls).includes(this.install)) {
+      throw configError(this, { field: 'install', value: this.install, problem: 'is not a Traefik install', fix: `use one of TraefikInstalls: ${Object.values(TraefikInstalls).join(', ')}` });
+    }
+    const bundled = this.install === TraefikInstalls.K3S_BUNDLED;
+    // k3s's Traefik runs in kube-system with the same chart labels.
+    this.peer = { namespace: bundled ? K3S_SYSTEM_NAMESPACE : this.namespace, podLabels: { 'app.kubernetes.io/name': 'traefik' }, name: 'traefik' };
+    this.platform.setIngressPeer(this, this.peer);
+    const network = NetworkPolicies.of(this);
+    // The chart's entrypoints: web 8000 and websecure 8443 behind the Service's 80/443.
+    network.allow(this, { from: Peers.WORLD, to: this.peer, ports: [{ port: 8000 }, { port: 8443 }], reason: 'public HTTP and HTTPS' });
+    network.allow(this, { from: this.peer, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'Traefik watches Ingresses and Services' });
+    // Routed services decide, in their own ingress policies, whether Traefik may reach them.
+    network.allow(this, { from: this.peer, to: Peers.ALL_PODS, ports: [], reason: 'forward routed requests' });
+    if (bundled) {
+      new HelmChartConfig(this, 'K3sTraefik', {
+        metadata: {
+          name: 'traefik',
+          namespace: K3S_SYSTEM_NAMESPACE,
+          labels: { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'ingress-controller', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
+        },
+        spec: { valuesContent: HelmChartConfig.valuesContent(this.values) },
+      });
+      this.node.addValidation({
+        validate: () => gitOpsEngines(this.platform).some((e) => e.name === 'ArgoCd')
+          ? [`install "${this.install}" renders a HelmChartConfig in kube-system, which Argo CD's "platform" AppProject does not admit. Fix: use the Flux engine, or install: TraefikInstalls.HELM_CHART (k3s --disable=traefik)`]
+          : [],
+      });
+    } else {
+      this.platform.addHelmRelease(this, {
+        name: 'traefik',
+        namespace: this.namespace,
+        ...TRAEFIK_CHART,
+        values: this.values,
+        wave: SyncWave.OPERATORS,
+      });
+    }
+  }
+}

@@ -1,0 +1,443 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../../imports/prometheusoperator-prometheusrule-monitoring.coreos.com';
+import { parseMemory } from '../../checks/capacity';
+import type { CertManager } from '../cert-manager';
+import { configError } from '../../core/errors';
+import { needsCrd, SyncWave } from '../../core/annotations';
+import type { SecretKeyReference } from '../../core/handles';
+import { chartResources, ChartResources } from '../../core/helm-values';
+import type { IngressController } from '../ingress-controller';
+import { IngressRoute, RouteBackend } from '../../routing/ingress-route';
+import { alloyConfig } from './alloy-config';
+import { AlertOptions, DEFAULT_ALERT_OPTIONS, platformAlerts } from './alerts';
+import { DASHBOARD_LABEL, Datasources, loadDashboards } from './dashboards';
+import { addScrapeTarget, registerPrometheus } from './scrape';
+import { AlloyValues, KubePrometheusStackValues, LokiValues } from './values';
+import { checkName, MANAGED_BY, NameRules, PART_OF } from '../../core/names';
+import { CidrPeer, KUBE_API_PORTS, NetworkPolicies, NetworkPort, Peers, PodPeer } from '../../network/network-policies';
+import { NamespacedConstruct, PodSecurity } from '../../core/platform';
+import type { ResourceSpec } from '../../core/security';
+
+export { Datasources, DASHBOARD_LABEL } from './dashboards';
+export { addScrapeTarget, prometheusOf } from './scrape';
+export type { ScrapeTargetProps, PrometheusHandle } from './scrape';
+export { platformAlerts, DEFAULT_ALERT_OPTIONS } from './alerts';
+export type { AlertRule, AlertOptions } from './alerts';
+
+/** The monitoring charts the platform installs. */
+export const MONITORING_CHARTS = {
+  kubePrometheusStack: { repoURL: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', version: '88.5.3' },
+  loki: { repoURL: 'https://grafana-community.github.io/helm-charts', chart: 'loki', version: '18.11.0' },
+  alloy: { repoURL: 'https://grafana.github.io/helm-charts', chart: 'alloy', version: '1.11.1' },
+} as const;
+
+/** Release names; the charts derive every object name from them. */
+const KPS = 'kube-prometheus-stack';
+const LOKI = 'loki';
+const ALLOY = 'alloy';
+
+const DURATION = /^[0-9]+(ms|s|m|h|d|w|y)$/;
+
+export interface PrometheusOptions {
+  /** How long samples are kept. @default '7d' */
+  readonly retention?: string;
+  /** Size of the Prometheus PVC; the TSDB is capped at 85% of it. @default '8Gi' */
+  readonly storageSize?: string;
+  /** @default - the cluster's default StorageClass */
+  readonly storageClass?: string;
+  /** @default '60s' */
+  readonly scrapeInterval?: string;
+  /** @default 50m / 128Mi requested, 512Mi memory limit */
+  readonly resources?: ResourceSpec;
+}
+
+export interface LokiOptions {
+  /** How long log lines are kept (the compactor deletes older chunks). @default '168h' */
+  readonly retention?: string;
+  /** Size of Loki's PVC. @default '5Gi' */
+  readonly storageSize?: string;
+  /** @default - the cluster's default StorageClass */
+  readonly storageClass?: string;
+  /** @default 20m / 96Mi requested, 384Mi memory limit */
+  readonly resources?: ResourceSpec;
+}
+
+export interface GrafanaOptions {
+  /**
+   * Secret in the monitoring namespace with keys `admin-user` and `admin-password`; Grafana reads
+   * its admin login from it, so the password is never in dist/. @default 'grafana-admin'
+   */
+  readonly adminSecret?: string;
+  /** Public host of Grafana, served with TLS. @default - `grafana.<platform domain>` */
+  readonly host?: string;
+  /** Serve Grafana publicly. @default true */
+  readonly routed?: boolean;
+}
+
+export interface MonitoringProps {
+  /**
+   * Namespace of the whole stack. Not `shared`: node-exporter (host network, host PID) and Alloy
+   * (host /var/log) need the privileged Pod Security level, which must not extend to the namespace
+   * that holds Redis and PostgreSQL. @default 'monitoring'
+   */
+  readonly namespace?: string;
+  /** @default - defaults of PrometheusOptions */
+  readonly prometheus?: PrometheusOptions;
+  /** @default - defaults of LokiOptions */
+  readonly loki?: LokiOptions;
+  /** @default - defaults of GrafanaOptions */
+  readonly grafana?: GrafanaOptions;
+  /**
+   * Run an Alertmanager (one replica, 10m / 32Mi). Off by default: nothing would receive its
+   * notifications until receivers are configured, and the alerts stay visible in Grafana and
+   * Prometheus without it. @default false
+   */
+  readonly alertmanager?: boolean;
+  /**
+   * Addresses of the nodes, for the kubelet (10250) and node-exporter (9100) scrapes. @default
+   * '0.0.0.0/0' (only those two ports); narrow it to the node subnet when it is known
+   */
+  readonly nodeCidr?: string;
+  /** Scrape Traefik (a metrics Service and ServiceMonitor next to it). @default - not scraped */
+  readonly ingressController?: IngressController;
+  /** Scrape cert-manager (certificate expiry). @default - not scraped */
+  readonly certManager?: CertManager;
+  /** Thresholds of the platform alerts. @default DEFAULT_ALERT_OPTIONS */
+  readonly alerts?: Partial<AlertOptions>;
+}
+
+/**
+ * Metrics, logs and dashboards for the platform: kube-prometheus-stack (Prometheus, its operator,
+ * kube-state-metrics, node-exporter, Grafana), Loki (single binary, filesystem) and Alloy (a
+ * DaemonSet that ships pod logs to Loki), sized for one small node. Dashboards are the JSON files
+ * in `dashboards/`, alerts are `monitoring/alerts.ts`; ServiceMonitors of other constructs find
+ * Prometheus through `prometheusOf()`.
+ *
+ * @example
+ * new Monitoring(platform, 'monitoring', { ingressController: traefik, certManager });
+ */
+export class Monitoring extends NamespacedConstruct {
+  public readonly kubePrometheusStackValues: KubePrometheusStackValues;
+  public readonly lokiValues: LokiValues;
+  public readonly alloyValues: AlloyValues;
+  /** Prometheus' pods. */
+  public readonly prometheus: PodPeer;
+  /** In-cluster URL of Prometheus' query API. */
+  public readonly prometheusUrl: string;
+  /** In-cluster URL of Loki. */
+  public readonly lokiUrl: string;
+  /** The Grafana Service of the chart, as a route backend. */
+  public readonly grafana: RouteBackend;
+  /** Grafana's public host, when routed. */
+  public readonly grafanaHost?: string;
+  public readonly adminSecret: string;
+  public readonly alertmanager: boolean;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps = {}) {
+    super(scope, id, props.namespace ?? 'monitoring', {
+      wave: SyncWave.SHARED_SERVICES,
+      holdsData: true,
+      podSecurity: PodSecurity.PRIVILEGED,
+      podSecurityReason: 'node-exporter reads the host (hostNetwork, hostPID, host / read-only) and Alloy tails /var/log/pods from the host',
+    });
+    const ns = this.namespace;
+    this.prometheus = { namespace: ns, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, name: 'prometheus' };
+    registerPrometheus({ owner: this, pods: this.prometheus });
+    const prom = props.prometheus ?? {};
+    const loki = props.loki ?? {};
+    const retention = this.duration('prometheus.retention', prom.retention ?? '7d');
+    const scrapeInterval = this.duration('prometheus.scrapeInterval', prom.scrapeInterval ?? '60s');
+    const lokiRetention = this.duration('loki.retention', loki.retention ?? '168h');
+    const promStorage = prom.storageSize ?? '8Gi';
+    const lokiStorage = loki.storageSize ?? '5Gi';
+    const promBytes = this.size('prometheus.storageSize', promStorage);
+    this.size('loki.storageSize', lokiStorage);
+    for (const [field, value] of [['prometheus.storageClass', prom.storageClass], ['loki.storageClass', loki.storageClass]] as const) {
+      if (value !== undefined) checkName(this, field, value, NameRules.DNS1123_SUBDOMAIN);
+    }
+    this.adminSecret = checkName(this, 'grafana.adminSecret', props.grafana?.adminSecret ?? 'grafana-admin', NameRules.DNS1123_SUBDOMAIN);
+    this.alertmanager = props.alertmanager ?? false;
+    const nodes: CidrPeer = { cidr: props.nodeCidr ?? '0.0.0.0/0', name: 'nodes' };
+
+    const prometheusService = `${KPS}-prometheus`;
+    this.prometheusUrl = `http://${prometheusService}.${ns}.svc.cluster.local:9090`;
+    this.lokiUrl = `http://${LOKI}.${ns}.svc.cluster.local:3100`;
+
+    this.kubePrometheusStackValues = {
+      crds: { enabled: true },
+      defaultRules: {
+        create: true,
+        // Rules about components k3s runs inside its own process, or that are off here.
+        rules: {
+          etcd: false, kubeControllerManager: false, kubeProxy: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false,
+          windows: false, alertmanager: this.alertmanager,
+        },
+      },
+      windowsMonitoring: { enabled: false },
+      alertmanager: this.alertmanager
+        ? { enabled: true, alertmanagerSpec: { replicas: 1, retention: '120h', resources: chartResources('10m', '32Mi', '64Mi') } }
+        : { enabled: false },
+      grafana: {
+        enabled: true,
+        defaultDashboardsEnabled: true,
+        defaultDashboardsTimezone: 'utc',
+        // The chart's default keys, admin-user and admin-password, are the ones secretReferences names.
+        admin: { existingSecret: this.adminSecret },
+        sidecar: {
+          dashboards: { enabled: true, label: DASHBOARD_LABEL.key, labelValue: DASHBOARD_LABEL.value, searchNamespace: 'ALL' },
+          datasources: { enabled: true, uid: Datasources.PROMETHEUS.uid, alertmanager: { enabled: this.alertmanager } },
+        },
+        additionalDataSources: [{ name: 'Loki', uid: Datasources.LOKI.uid, type: Datasources.LOKI.type, url: this.lokiUrl, access: 'proxy' }],
+      },
+      // k3s runs these inside the k3s process and does not expose their metrics; single-server
+      // k3s keeps its state in SQLite (kine), not etcd.
+      kubeControllerManager: { enabled: false },
+      kubeScheduler: { enabled: false },
+      kubeProxy: { enabled: false },
+      kubeEtcd: { enabled: false },
+      coreDns: { enabled: true },
+      kubelet: { enabled: true, jobNameOverride: '' },
+      prometheusOperator: {
+        // The admission webhook needs two hook Jobs and an API-server-to-pod connection; the tests
+        // validate our PrometheusRules, so it buys little on one node. Its TLS secret comes from
+        // the same Jobs, so the operator serves plain HTTP on 8080.
+        tls: { enabled: false },
+        admissionWebhooks: { enabled: false },
+        resources: chartResources('10m', '32Mi', '96Mi'),
+        prometheusConfigReloader: { resources: chartResources('5m', '12Mi', '32Mi') },
+      },
+      prometheus: {
+        prometheusSpec: {
+          replicas: 1,
+          retention,
+          // Prometheus' units are powers of 1024; keep 15% of the volume free for the WAL and compaction.
+          retentionSize: `${Math.floor((promBytes * 0.85) / 2 ** 20)}MB`,
+          scrapeInterval,
+          walCompression: true,
+          resources: toChartResources(prom.resources, { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '512Mi' }),
+          storageSpec: {
+            volumeClaimTemplate: {
+              spec: {
+                ...(prom.storageClass ? { storageClassName: prom.storageClass } : {}),
+                accessModes: ['ReadWriteOnce'],
+                resources: { requests: { storage: promStorage } },
+              },
+            },
+          },
+          // Select ServiceMonitors and rules of every namespace, not only those labelled with the release.
+          serviceMonitorSelectorNilUsesHelmValues: false,
+          podMonitorSelectorNilUsesHelmValues: false,
+          ruleSelectorNilUsesHelmValues: false,
+          probeSelectorNilUsesHelmValues: false,
+          scrapeConfigSelectorNilUsesHelmValues: false,
+        },
+      },
+    };
+
+    this.lokiValues = {
+      deploymentMode: 'Monolithic',
+      loki: {
+        auth_enabled: false,
+        commonConfig: { replication_factor: 1 },
+        storage: { type: 'filesystem' },
+        schemaConfig: {
+          configs: [{ from: '2024-04-01', store: 'tsdb', object_store: 'filesystem', schema: 'v13', index: { prefix: 'loki_index_', period: '24h' } }],
+        },
+        limits_config: { retention_period: lokiRetention },
+        compactor: { retention_enabled: true, delete_request_store: 'filesystem', working_directory: '/var/loki/compactor' },
+        analytics: { reporting_enabled: false },
+      },
+      singleBinary: {
+        replicas: 1,
+        // The rules sidecar watches ConfigMaps through the API; Loki rules are not used here.
+        sidecar: false,
+        resources: toChartResources(loki.resources, { cpuRequest: '20m', memoryRequest: '96Mi', memoryLimit: '384Mi' }),
+        persistence: {
+          enabled: true,
+          size: lokiStorage,
+          ...(loki.storageClass ? { storageClass: loki.storageClass } : {}),
+          whenDeleted: 'Retain',
+          whenScaled: 'Retain',
+        },
+      },
+      read: { replicas: 0 },
+      write: { replicas: 0 },
+      backend: { replicas: 0 },
+      gateway: { enabled: false },
+      chunksCache: { enabled: false },
+      resultsCache: { enabled: false },
+      minio: { enabled: false },
+      lokiCanary: { enabled: false },
+      test: { enabled: false },
+      monitoring: { serviceMonitor: { enabled: true } },
+    };
+
+    this.alloyValues = {
+      crds: { create: false },
+      alloy: {
+        configMap: { create: true, content: alloyConfig(`${this.lokiUrl}/loki/api/v1/push`) },
+        mounts: { varlog: true },
+        enableReporting: false,
+        resources: chartResources('10m', '48Mi', '192Mi'),
+      },
+      configReloader: { resources: { requests: { cpu: '5m', memory: '12Mi' } } },
+      controller: { type: 'daemonset' },
+      serviceMonitor: { enabled: true },
+    };
+
+    this.platform.addHelmRelease(this, {
+      name: KPS, namespace: ns, ...MONITORING_CHARTS.kubePrometheusStack, values: this.kubePrometheusStackValues,
+      wave: SyncWave.OPERATORS, serverSideApply: true,
+    });
+    this.platform.addHelmRelease(this, { name: LOKI, namespace: ns, ...MONITORING_CHARTS.loki, values: this.lokiValues, wave: SyncWave.SHARED_SERVICES });
+    this.platform.addHelmRelease(this, { name: ALLOY, namespace: ns, ...MONITORING_CHARTS.alloy, values: this.alloyValues, wave: SyncWave.SHARED_SERVICES });
+
+    // Pod labels as the charts render them (see the report in the commit for the sources).
+    const pods = {
+      operator: { namespace: ns, podLabels: { app: `${KPS}-operator`, release: KPS }, name: 'prometheus-operator' },
+      kubeStateMetrics: { namespace: ns, podLabels: { 'app.kubernetes.io/name': 'kube-state-metrics', 'app.kubernetes.io/instance': KPS }, name: 'kube-state-metrics' },
+      grafana: { namespace: ns, podLabels: { 'app.kubernetes.io/name': 'grafana', 'app.kubernetes.io/instance': KPS }, name: 'grafana' },
+      alertmanager: { namespace: ns, podLabels: { 'app.kubernetes.io/name': 'alertmanager' }, name: 'alertmanager' },
+      loki: { namespace: ns, podLabels: { 'app.kubernetes.io/name': 'loki', 'app.kubernetes.io/instance': LOKI }, name: 'loki' },
+      alloy: { namespace: ns, podLabels: { 'app.kubernetes.io/name': 'alloy', 'app.kubernetes.io/instance': ALLOY }, name: 'alloy' },
+    } satisfies Record<string, PodPeer>;
+    this.allowTraffic(pods, nodes);
+
+    this.grafana = { name: 'grafana', serviceName: `${KPS}-grafana`, namespace: ns, port: 80, targetPort: 3000, podLabels: pods.grafana.podLabels };
+    if (props.grafana?.routed ?? true) {
+      this.grafanaHost = checkName(this, 'grafana.host', props.grafana?.host ?? this.platform.host('grafana'), NameRules.HOSTNAME);
+      new IngressRoute(this, 'GrafanaRoute', { host: this.grafanaHost, path: '/', backend: this.grafana });
+    }
+
+    this.renderDashboards();
+    this.renderAlerts({ ...DEFAULT_ALERT_OPTIONS, ...props.alerts });
+    if (props.ingressController) this.scrapeTraefik(props.ingressController);
+    if (props.certManager) this.scrapeCertManager(props.certManager);
+  }
+
+  /** The Secret keys the stack reads, for the bootstrap instructions. */
+  public get secretReferences(): SecretKeyReference[] {
+    return [
+      // Generated too: Grafana's UI is public, so a guessable login name is one secret less.
+      { namespace: this.namespace, name: this.adminSecret, key: 'admin-user', description: 'Grafana admin login name (random; read it from the Secret)', value: { kind: 'generated' } },
+      { namespace: this.namespace, name: this.adminSecret, key: 'admin-password', description: 'Grafana admin password; random, at least 16 characters', value: { kind: 'generated', length: 32 } },
+    ];
+  }
+
+  private allowTraffic(pods: Record<'operator' | 'kubeStateMetrics' | 'grafana' | 'alertmanager' | 'loki' | 'alloy', PodPeer>, nodes: CidrPeer): void {
+    const network = NetworkPolicies.of(this);
+    const allow = (from: PodPeer | CidrPeer, to: PodPeer | CidrPeer, ports: NetworkPort[], reason: string) => network.allow(this, { from, to, ports, reason });
+    const prometheus = this.prometheus;
+    for (const from of [prometheus, pods.operator, pods.kubeStateMetrics, pods.grafana, pods.alloy]) {
+      allow(from, Peers.KUBE_API, KUBE_API_PORTS, `${from.name} watches the Kubernetes API`);
+    }
+    allow(prometheus, nodes, [{ port: 10250 }, { port: 9100 }], 'Prometheus scrapes the kubelet (cAdvisor, volume stats) and node-exporter on the host network');
+    allow(prometheus, prometheus, [{ port: 9090 }, { port: 8080 }], 'Prometheus scrapes itself and its config reloader');
+    allow(prometheus, pods.operator, [{ port: 8080 }], 'Prometheus scrapes the operator');
+    allow(prometheus, pods.kubeStateMetrics, [{ port: 8080 }], 'Prometheus scrapes kube-state-metrics');
+    allow(prometheus, pods.grafana, [{ port: 3000 }], 'Prometheus scrapes Grafana');
+    allow(prometheus, pods.loki, [{ port: 3100 }], 'Prometheus scrapes Loki');
+    allow(prometheus, pods.alloy, [{ port: 12345 }], 'Prometheus scrapes Alloy');
+    allow(prometheus, { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' }, name: 'coredns' }, [{ port: 9153 }], 'Prometheus scrapes CoreDNS');
+    allow(pods.grafana, prometheus, [{ port: 9090 }], 'Grafana queries Prometheus');
+    allow(pods.grafana, pods.loki, [{ port: 3100 }], 'Grafana queries Loki');
+    allow(pods.alloy, pods.loki, [{ port: 3100 }], 'Alloy pushes pod logs to Loki');
+    // Memberlist and gRPC between Loki's modules go through its own Services, back to the same pod.
+    allow(pods.loki, pods.loki, [{ port: 7946 }, { port: 9095 }], 'Loki modules talk to each other');
+    if (this.alertmanager) {
+      allow(prometheus, pods.alertmanager, [{ port: 9093 }, { port: 8080 }], 'Prometheus sends alerts to and scrapes Alertmanager');
+      allow(pods.grafana, pods.alertmanager, [{ port: 9093 }], 'Grafana reads Alertmanager');
+    }
+  }
+
+  private renderDashboards(): void {
+    for (const d of loadDashboards()) {
+      const name = checkName(this, 'dashboard file', `grafana-dashboard-${d.name}`, NameRules.DNS1123_SUBDOMAIN);
+      new k8s.KubeConfigMap(this, `Dashboard-${d.name}`, {
+        metadata: { name, labels: { ...this.labels('dashboard'), [DASHBOARD_LABEL.key]: DASHBOARD_LABEL.value } },
+        data: { [`${d.name}.json`]: d.json },
+      });
+    }
+  }
+
+  private renderAlerts(options: AlertOptions): void {
+    const groups = platformAlerts(options);
+    new PrometheusRule(this, 'Alerts', {
+      metadata: { name: 'novahost-platform-alerts', labels: this.labels('alerts'), annotations: needsCrd() },
+      spec: {
+        groups: Object.entries(groups).map(([name, rules]) => ({
+          name,
+          rules: rules.map((r) => ({
+            alert: r.alert,
+            expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
+            for: r.for,
+            labels: { severity: r.severity },
+            annotations: { summary: r.summary, description: r.description },
+          })),
+        })),
+      },
+    });
+  }
+
+  private scrapeTraefik(controller: IngressController): void {
+    // The chart serves metrics on its `metrics` entrypoint (9100) but creates no Service for it
+    // by default; this one lives next to Traefik so a ServiceMonitor can select it.
+    const scope = new Construct(controller, 'Metrics');
+    const labels = { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'metrics', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY };
+    new k8s.KubeService(scope, 'Service', {
+      metadata: { name: 'traefik-metrics', labels },
+      spec: { type: 'ClusterIP', selector: controller.peer.podLabels, ports: [{ name: 'metrics', port: 9100, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }] },
+    });
+    addScrapeTarget(scope, 'ServiceMonitor', {
+      name: 'traefik', labels, serviceSelector: { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'metrics' },
+      portName: 'metrics', pods: controller.peer, containerPort: 9100,
+    });
+  }
+
+  private scrapeCertManager(certManager: CertManager): void {
+    const scope = new Construct(certManager, 'Metrics');
+    // The chart's controller Service exposes 9402 (`prometheus.enabled`, default true).
+    const controller = { 'app.kubernetes.io/instance': 'cert-manager', 'app.kubernetes.io/component': 'controller' };
+    addScrapeTarget(scope, 'ServiceMonitor', {
+      name: 'cert-manager',
+      labels: { 'app.kubernetes.io/name': 'cert-manager', 'app.kubernetes.io/component': 'metrics', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
+      serviceSelector: controller,
+      portName: 'tcp-prometheus-servicemonitor',
+      pods: { namespace: certManager.namespace, podLabels: controller, name: 'cert-manager-controller' },
+      containerPort: 9402,
+    });
+  }
+
+  private labels(component: string): Record<string, string> {
+    return {
+      'app.kubernetes.io/name': 'monitoring', 'app.kubernetes.io/instance': this.node.id, 'app.kubernetes.io/component': component,
+      'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY,
+    };
+  }
+
+  private duration(field: string, value: string): string {
+    if (!DURATION.test(value ?? '')) {
+      throw configError(this, { field, value, problem: 'is not a Prometheus duration', fix: 'use a number and a unit, e.g. "7d", "168h" or "60s"' });
+    }
+    return value;
+  }
+
+  private size(field: string, value: string): number {
+    let bytes: number;
+    try {
+      bytes = parseMemory(value);
+    } catch {
+      bytes = NaN;
+    }
+    if (!(bytes >= 2 ** 30)) {
+      throw configError(this, { field, value, problem: 'is not a volume size of at least 1Gi', fix: 'use a Kubernetes quantity such as "8Gi"' });
+    }
+    return bytes;
+  }
+}
+
+function toChartResources(spec: ResourceSpec | undefined, defaults: Required<Omit<ResourceSpec, 'cpuLimit'>>): ChartResources {
+  const r = { ...defaults, ...spec };
+  return { requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { memory: r.memoryLimit, ...(r.cpuLimit ? { cpu: r.cpuLimit } : {}) } };
+}
