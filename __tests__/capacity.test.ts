@@ -1,9 +1,8 @@
 import * as path from 'path';
-import {
-  assertCapacity, capacityReport, formatCapacityTable, parseCpu, parseMemory, podRequests, releasesFromApplications,
-} from '../lib/checks/capacity';
+import { assertCapacity, capacityReport, formatCapacityTable, podRequests, releasesFromApplications } from '../lib/checks/capacity';
+import { parseCpu, parseMemory } from '../lib/core/quantity';
 import { PlatformError } from '../lib/core/errors';
-import { HelmRelease } from '../lib/core/platform';
+import { HelmRelease } from '../lib/core/helm-releases';
 import { loadManifests } from '../lib/checks/policies/load';
 
 const Mi = 2 ** 20;

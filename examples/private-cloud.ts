@@ -12,7 +12,7 @@ import * as path from 'path';
 import {
   CertManager, DatabaseEnvStyles, DEFAULT_CAPACITY, IngressController, NovahostApp, Platform, PolicyException, SharedPostgres, SharedRedis,
 } from '../lib';
-import { assertGitOpsEngine } from '../lib/gitops/engine';
+import { assertGitOpsEngine } from '../lib/core/gitops-engine';
 import { Flux, withFluxControllers } from '../lib/gitops/flux';
 import { ImageTags } from '../lib/apps/image-tags';
 import { TraefikInstalls } from '../lib/services/ingress-controller';

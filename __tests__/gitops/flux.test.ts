@@ -1,5 +1,5 @@
 import { ArgoCd, CertManager, IngressController, NovahostApp, SharedPostgres, SyncWave } from '../../lib';
-import { assertGitOpsEngine } from '../../lib/gitops/engine';
+import { assertGitOpsEngine } from '../../lib';
 import { Flux, onlyFolder, withFluxControllers } from '../../lib/gitops/flux';
 import { ImageTags, renderImageFile } from '../../lib/apps/image-tags';
 import { validateWithMinimal } from '../support/minimal-schemas';

@@ -5,7 +5,8 @@ import { configError } from '../core/errors';
 import { needsCrd, SyncWave } from '../core/annotations';
 import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
-import { NamespacedConstruct, PodSecurity } from '../core/platform';
+import { NamespacedConstruct } from '../core/platform';
+import { PodSecurity } from '../core/namespace-chart';
 
 /** The Longhorn chart the platform installs. */
 export const LONGHORN_CHART = {

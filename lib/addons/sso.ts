@@ -1,12 +1,15 @@
+// Authelia as the platform's single sign-on: forward auth for routes with `sso: true`, storing into
+// the shared PostgreSQL and Redis through the same handles apps get.
 import { Construct } from 'constructs';
 import { configError } from '../core/errors';
 import { SyncWave } from '../core/annotations';
 import { CacheHandle, CacheProvider, DatabaseHandle, DatabaseProvider, SecretKeyReference, ServiceConsumer } from '../core/handles';
 import { chartResources, ChartResources } from '../core/helm-values';
-import { ForwardAuthProvider, IngressRoute, registerForwardAuth, RouteBackend } from '../routing/ingress-route';
+import { ForwardAuthProvider, HOST_ROUTES, IngressRoute, registerForwardAuth, RouteBackend } from '../routing/ingress-route';
 import { checkName, NameRules } from '../core/names';
 import { NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { NamespacedConstruct } from '../core/platform';
+import { DeriveStages } from '../core/registry';
 
 /** The Authelia chart (pre-1.0: pinned exactly). */
 export const AUTHELIA_CHART = {
@@ -110,7 +113,8 @@ export interface AutheliaProps {
 export class Authelia extends NamespacedConstruct implements ServiceConsumer, ForwardAuthProvider {
   public readonly appName = 'authelia';
   public readonly host: string;
-  public readonly values: AutheliaValues;
+  /** Values without the access rules, which are derived from the routes (see `values`). */
+  private readonly baseValues: AutheliaValues;
   public readonly database: DatabaseHandle;
   public readonly cache: CacheHandle;
   public readonly forwardAuthAddress: string;
@@ -150,7 +154,7 @@ export class Authelia extends NamespacedConstruct implements ServiceConsumer, Fo
       runAsNonRoot: true, runAsUser: 8000, runAsGroup: 8000, allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
     };
-    this.values = {
+    this.baseValues = {
       pod: {
         kind: 'Deployment',
         replicas: 1,
@@ -197,7 +201,6 @@ export class Authelia extends NamespacedConstruct implements ServiceConsumer, Fo
         access_control: { default_policy: 'deny', rules: [] },
       },
     };
-    this.platform.addHelmRelease(this, { name: 'authelia', namespace: this.namespace, ...AUTHELIA_CHART, values: this.values, wave: SyncWave.SHARED_SERVICES });
 
     new IngressRoute(this, 'Route', { host: this.host, path: '/', backend: this.backend });
     const pods: PodPeer = { namespace: this.namespace, podLabels, name: 'authelia' };
@@ -210,19 +213,25 @@ export class Authelia extends NamespacedConstruct implements ServiceConsumer, Fo
     // Authelia checks the time against NTP at start-up (it refuses to start on a skewed clock).
     network.allow(this, { from: pods, to: Peers.INTERNET, ports: [{ port: 123, protocol: 'UDP' }], reason: 'authelia NTP check' });
 
-    this.platform.onFinalize(() => {
-      // Traefik calls the forward-auth endpoint for every request of an sso route.
+    // Once every route exists: the access rules name the sso hosts, and Traefik calls the
+    // forward-auth endpoint for every request of an sso route.
+    this.platform.registry.derive(DeriveStages.CONNECTIONS, this, () => {
       const ingress = this.platform.ingressPeer;
       if (ingress) network.allow(this, { from: ingress, to: pods, ports: [{ port: PORT }], reason: 'forward auth', sides: 'ingress' });
-      this.values.configMap.access_control.rules.push(...this.ssoHosts().map((host) => ({ domain: [host], policy: this.policy })));
+      this.platform.addHelmRelease(this, { name: 'authelia', namespace: this.namespace, ...AUTHELIA_CHART, values: this.values, wave: SyncWave.SHARED_SERVICES });
     });
+  }
+
+  /** The chart values: the constructor's, with one access rule per sso host declared so far. */
+  public get values(): AutheliaValues {
+    const rules = this.ssoHosts().map((host) => ({ domain: [host], policy: this.policy }));
+    const configMap = { ...this.baseValues.configMap, access_control: { ...this.baseValues.configMap.access_control, rules } };
+    return { ...this.baseValues, configMap };
   }
 
   /** Hosts with at least one sso route, sorted. */
   public ssoHosts(): string[] {
-    const hosts = new Set<string>();
-    for (const c of this.platform.node.findAll()) if (c instanceof IngressRoute && c.sso) hosts.add(c.host);
-    return [...hosts].sort();
+    return this.platform.registry.fact(HOST_ROUTES).ssoHosts;
   }
 
   /** Secret keys Authelia reads (its database and cache passwords are declared by the servers). */

@@ -8,6 +8,7 @@ import {
 import { cpuMillis, memoryBytes } from '../core/quantity';
 import { configError } from '../core/errors';
 import { SYNC_OPTIONS } from '../core/annotations';
+import { immutableJobAnnotations } from '../core/job-annotations';
 import { SecretKeyReference } from '../core/handles';
 import { defaultEnvName } from '../checks/secrets/inventory';
 import { pinnedImage } from '../core/image';
@@ -142,7 +143,7 @@ export class BuildJob extends Construct {
       buildId, gitUrl, gitRef, image,
       ttlSecondsAfterFinished: props.timeouts?.ttlSecondsAfterFinished,
       // Job specs are immutable: a changed build (new ref) is applied by replacing the Job.
-      annotations: { [SYNC_OPTIONS]: 'Replace=true' },
+      annotations: immutableJobAnnotations(this, { [SYNC_OPTIONS]: 'Replace=true' }),
     };
     if (build.ttlSecondsAfterFinished !== undefined) checkSeconds(this, 'timeouts.ttlSecondsAfterFinished', build.ttlSecondsAfterFinished);
     this.jobName = `build-${buildId}`;

@@ -8,7 +8,9 @@ import { SecretKeyReference } from '../core/handles';
 import { checkName, NameRules, standardLabels } from '../core/names';
 import { NetworkPolicies, PodPeer, PRIVATE_RANGES } from '../network/network-policies';
 import { AppService } from '../apps/novahost-app';
-import { NamespacedConstruct, PodSecurity } from '../core/platform';
+import { NamespacedConstruct } from '../core/platform';
+import { DeriveStages } from '../core/registry';
+import { PodSecurity } from '../core/namespace-chart';
 import { ResourceSpec } from '../core/security';
 
 /**
@@ -122,7 +124,7 @@ export class BuildsNamespace extends NamespacedConstruct {
     this.renderQuota(labels);
     this.allowTraffic(props.clusterPeers ?? []);
     // Clients and templates may be added after the constructor; the Role and binding see them all.
-    this.platform.onFinalize(() => this.renderRbac(labels));
+    this.platform.registry.derive(DeriveStages.SERVERS, this, () => this.renderRbac(labels));
   }
 
   /** Lets a service's ServiceAccount launch, watch and delete build Jobs in this namespace. */

@@ -1,5 +1,9 @@
+// Does the installation fit its node? The capacity report and the synth check built on it.
+import { DEFAULT_CAPACITY, DEFAULT_SYSTEM_RESERVED, NodeCapacity } from '../core/cluster';
 import { PlatformError } from '../core/errors';
-import type { HelmRelease } from '../core/platform';
+import type { HelmRelease } from '../core/helm-releases';
+import { formatMemoryApprox as formatMemory, parseCpu, parseMemory } from '../core/quantity';
+import { registerSynthCheck } from '../core/synth-checks';
 
 /**
  * Does the installation fit its node? Sums the CPU and memory REQUESTS of everything deployed (what
@@ -18,27 +22,8 @@ import type { HelmRelease } from '../core/platform';
  * - Pods created at run time (builds) count with their namespace's ResourceQuota (quotaConsumers).
  */
 
-/** Resources of a node, as Kubernetes quantities. */
-export interface NodeCapacity {
-  readonly cpu: string;
-  readonly memory: string;
-  /**
-   * What k3s needs outside our requests.
-   * @default DEFAULT_SYSTEM_RESERVED
-   */
-  readonly systemReserved?: { readonly cpu: string; readonly memory: string };
-}
-
-/**
- * k3s' share of a small single node: its bundled CoreDNS and metrics-server request 100m/70Mi each;
- * the k3s server process (API server, controllers, scheduler and kubelet in one binary, SQLite
- * datastore) and containerd, which request nothing, stay around 500-600 MiB resident on such a
- * node. 250m CPU / 768Mi memory covers both with a little room for API bursts during syncs.
- */
-export const DEFAULT_SYSTEM_RESERVED = { cpu: '250m', memory: '768Mi' } as const;
-
-/** The reference installation's node: 2 vCPU / 4 GiB. */
-export const DEFAULT_CAPACITY: NodeCapacity = { cpu: '2', memory: '4Gi', systemReserved: DEFAULT_SYSTEM_RESERVED };
+export { DEFAULT_CAPACITY, DEFAULT_SYSTEM_RESERVED } from '../core/cluster';
+export type { NodeCapacity } from '../core/cluster';
 
 /** CPU in millicores, memory in bytes. */
 export interface Resources {
@@ -68,29 +53,6 @@ export interface CapacityReport {
   readonly reserved: Resources;
   /** Sorted by memory, largest first. */
   readonly consumers: readonly Consumer[];
-}
-
-const CPU = /^([0-9]+(?:\.[0-9]+)?)(m)?$/;
-const MEMORY = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
-const MEMORY_UNITS: Record<string, number> = {
-  '': 1, 'n': 1e-9, 'u': 1e-6, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
-  'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
-};
-
-/** Millicores of a CPU quantity (`250m`, `0.5`, `2`); numbers are cores. */
-export function parseCpu(value: string | number): number {
-  if (typeof value === 'number') return value * 1000;
-  const m = CPU.exec(String(value).trim());
-  if (!m) throw new PlatformError(`capacity: CPU quantity ${JSON.stringify(value)} is not a Kubernetes quantity such as "250m" or "1.5"`);
-  return m[2] ? Number(m[1]) : Number(m[1]) * 1000;
-}
-
-/** Bytes of a memory quantity (`128Mi`, `1G`, `512k`, `1073741824`). */
-export function parseMemory(value: string | number): number {
-  if (typeof value === 'number') return value;
-  const m = MEMORY.exec(String(value).trim());
-  if (!m) throw new PlatformError(`capacity: memory quantity ${JSON.stringify(value)} is not a Kubernetes quantity such as "128Mi" or "1G"`);
-  return Number(m[1]) * MEMORY_UNITS[m[2] ?? ''];
 }
 
 const ZERO: Resources = { cpuMillis: 0, memoryBytes: 0 };
@@ -359,14 +321,9 @@ export function capacityReport(objects: readonly any[], releases: readonly HelmR
   };
 }
 
-/** `250m`, `1.5` (cores). */
-export function formatCpu(millis: number): string {
+/** `250m`, `1.5` (cores), for the report. */
+function formatCpu(millis: number): string {
   return millis >= 1000 && millis % 10 === 0 ? `${Number((millis / 1000).toFixed(2))}` : `${Math.round(millis)}m`;
-}
-
-/** `512Mi`, `1.25Gi`. */
-export function formatMemory(bytes: number): string {
-  return bytes >= 2 ** 30 ? `${Number((bytes / 2 ** 30).toFixed(2))}Gi` : `${Number((bytes / 2 ** 20).toFixed(1))}Mi`;
 }
 
 function percent(part: number, whole: number): string {
@@ -414,3 +371,5 @@ export function assertCapacity(objects: readonly any[], releases: readonly HelmR
   }
   return report;
 }
+
+registerSynthCheck({ name: 'capacity', run: (input) => { assertCapacity(input.objects, input.helmReleases, input.capacity); } });

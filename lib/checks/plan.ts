@@ -1,4 +1,4 @@
-import { parseMemory } from './capacity';
+import { parseMemory } from '../core/quantity';
 
 /**
  * What a change to main.ts does to the cluster, from two synthesized trees (`dist/` at a Git ref

@@ -1,7 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { configError } from '../core/errors';
-import { parseCpu, parseMemory, DEFAULT_SYSTEM_RESERVED, NodeCapacity } from '../checks/capacity';
+import { DEFAULT_SYSTEM_RESERVED, NodeCapacity } from '../checks/capacity';
+import { parseCpu, parseMemory } from '../core/quantity';
 import { checkName, NameRules } from '../core/names';
 import { toYaml } from '../core/yaml';
 

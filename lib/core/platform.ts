@@ -1,24 +1,25 @@
+// The whole installation: Platform holds the settings, the namespace charts and the registry, and
+// runs the synth pipeline (derive, validate, render, check, write) in one visible order.
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, App, Chart } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+import { App } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { DEFAULT_CAPACITY, NodeCapacity } from './cluster';
 import { PlatformError, configError, pathOf } from './errors';
-import { dataProtection, SyncWave } from './annotations';
-import { checkName, NameRules, MANAGED_BY, PART_OF } from './names';
-import { renderBaselinePolicies, type PodPeer } from '../network/network-policies';
+import { assertGitOpsEngine } from './gitops-engine';
+import { HELM_RELEASES, HelmRelease } from './helm-releases';
+import { checkName, NameRules } from './names';
+import { apiGroupOf, manifestFile, NamespaceChart, NamespaceOptions } from './namespace-chart';
+import { type PodPeer } from './peers';
+import { PlatformRegistry, SlotKey } from './registry';
+import { synthChecks } from './synth-checks';
 import { toYamlStream } from './yaml';
-import { assertCapacity, DEFAULT_CAPACITY, NodeCapacity } from '../checks/capacity';
-import { assertGitOpsEngine } from '../gitops/engine';
 
-/** Pod Security Admission levels, most restrictive first. */
-export const PodSecurity = {
-  RESTRICTED: 'restricted',
-  BASELINE: 'baseline',
-  PRIVILEGED: 'privileged',
-} as const;
-export type PodSecurityLevel = (typeof PodSecurity)[keyof typeof PodSecurity];
-const PSA_ORDER: PodSecurityLevel[] = ['restricted', 'baseline', 'privileged'];
+/**
+ * The pods that forward routed traffic, for NetworkPolicies: claimed by the IngressController
+ * construct, else taken from the ingress class.
+ */
+export const INGRESS_CONTROLLER = new SlotKey<PodPeer>('ingress controller', 'declare one ingress controller per platform');
 
 /** The ingress controller class that every route uses; one setting for the whole platform. */
 export interface IngressClass {
@@ -42,12 +43,6 @@ export const IngressClasses = {
   },
 } as const satisfies Record<string, IngressClass>;
 
-/** When a finalizer runs: objects first, then what is derived from all objects. */
-export enum FinalizePhase {
-  OBJECTS = 0,
-  DERIVED = 1,
-}
-
 /** Let's Encrypt issuers; certificates name one of them. */
 export const AcmeIssuers = {
   PRODUCTION: { name: 'letsencrypt-prod', server: 'https://acme-v02.api.letsencrypt.org/directory' },
@@ -63,39 +58,6 @@ export interface GitSource {
   readonly revision?: string;
   /** Folder of the synthesized output inside the repository. @default 'dist' */
   readonly path?: string;
-}
-
-/** A third-party Helm chart that the platform installs through GitOps. */
-export interface HelmRelease {
-  /** Release and Application name. */
-  readonly name: string;
-  /** Namespace the chart installs into. */
-  readonly namespace: string;
-  /** Chart repository URL (https, or an OCI path without `oci://`). */
-  readonly repoURL: string;
-  readonly chart: string;
-  /** Exact chart version; never a range. */
-  readonly version: string;
-  /** Values, typed by the construct that owns the release. */
-  readonly values: object;
-  /** @default SyncWave.OPERATORS */
-  readonly wave?: number;
-  /** Large CRDs exceed the client-side apply annotation limit. @default false */
-  readonly serverSideApply?: boolean;
-  /** Whether the chart installs cluster-scoped objects (CRDs, ClusterRoles, webhooks). @default true */
-  readonly clusterScoped?: boolean;
-}
-
-/** Options for a namespace chart; several constructs may ask for the same namespace. */
-export interface NamespaceOptions {
-  /** Least restrictive Pod Security level a workload in it needs. @default PodSecurity.RESTRICTED */
-  readonly podSecurity?: PodSecurityLevel;
-  /** Why a level below restricted is needed; required when podSecurity is not restricted. */
-  readonly podSecurityReason?: string;
-  /** Sync wave of the namespace's Application; the lowest asked for wins. @default SyncWave.APPS */
-  readonly wave?: number;
-  /** The namespace holds data: never pruned or deleted by GitOps. @default false */
-  readonly holdsData?: boolean;
 }
 
 export interface PlatformProps {
@@ -140,14 +102,14 @@ export class Platform extends App {
   public readonly issuer: AcmeIssuer;
   public readonly capacity: NodeCapacity;
 
+  /** Per-platform facts, singletons and derive stages: the one place constructs meet. */
+  public readonly registry: PlatformRegistry;
+
   private readonly namespaceCharts = new Map<string, NamespaceChart>();
-  private readonly releases = new Map<string, { release: HelmRelease; owner: string }>();
-  private readonly finalizers: Array<{ fn: () => void; phase: number }> = [];
-  private ingressControllerPeer?: PodPeer;
-  private finalized = false;
 
   constructor(props: PlatformProps) {
     super({ outdir: props.outdir });
+    this.registry = new PlatformRegistry(this);
     this.domain = checkName('platform', 'domain', props.domain, NameRules.HOSTNAME);
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.acmeEmail ?? '')) {
       throw configError('platform', {
@@ -196,60 +158,29 @@ export class Platform extends App {
 
   /** Registers a third-party Helm chart for the GitOps engine to install. */
   public addHelmRelease(owner: IConstruct, release: HelmRelease): void {
-    const existing = this.releases.get(release.name);
-    if (existing) {
-      throw configError(owner, {
-        field: 'helm release name',
-        value: release.name,
-        problem: `is already installed by ${existing.owner}`,
-        fix: 'declare each third-party component once, or give the second release another name',
-      });
-    }
-    this.releases.set(release.name, { release, owner: pathOf(owner) });
+    this.registry.fact(HELM_RELEASES).add(owner, release);
   }
 
   /** Registered Helm releases, sorted by name. */
   public get helmReleases(): HelmRelease[] {
-    return [...this.releases.values()].map((r) => r.release).sort((a, b) => a.name.localeCompare(b.name));
+    return this.registry.fact(HELM_RELEASES).all;
   }
 
   /**
-   * Work that must see the whole installation (per-host Ingresses, GitOps Applications) runs
-   * here, once, just before synthesis.
-   */
-  public onFinalize(fn: () => void, phase: FinalizePhase = FinalizePhase.OBJECTS): void {
-    if (this.finalized) throw new PlatformError('platform: onFinalize() called after synthesis started');
-    this.finalizers.push({ fn, phase });
-  }
-
-  /**
-   * The pods that forward routed traffic, for NetworkPolicies: set by the IngressController
+   * The pods that forward routed traffic, for NetworkPolicies: claimed by the IngressController
    * construct, else taken from the ingress class.
    */
   public get ingressPeer(): PodPeer | undefined {
-    return this.ingressControllerPeer ?? this.ingressClass.controller;
-  }
-
-  /** Called by the construct that deploys the ingress controller. */
-  public setIngressPeer(owner: IConstruct, peer: PodPeer): void {
-    if (this.ingressControllerPeer) {
-      throw configError(owner, { field: 'ingress controller', value: peer.name, problem: 'is declared twice', fix: 'declare one ingress controller per platform' });
-    }
-    this.ingressControllerPeer = peer;
+    return this.registry.slot(INGRESS_CONTROLLER) ?? this.ingressClass.controller;
   }
 
   /**
-   * Finalizes, validates and renders every namespace chart. Throws one PlatformError listing every
+   * Derives, validates and renders every namespace chart, then runs the synth checks. Throws one PlatformError listing every
    * problem; nothing is written when there is one.
    */
   public manifests(): Map<string, object[]> {
-    if (!this.finalized) {
-      this.finalized = true;
-      // Objects first (per-host Ingresses, Applications), then what is derived from all of them.
-      for (const phase of [FinalizePhase.OBJECTS, FinalizePhase.DERIVED]) {
-        for (const f of this.finalizers) if (f.phase === phase) f.fn();
-      }
-    }
+    // Derived objects, stage by stage (core/registry.ts DeriveStages), then validation of the tree.
+    this.registry.runDerivations();
     const errors: string[] = [];
     for (const c of this.node.findAll()) {
       for (const e of c.node.validate()) errors.push(`${pathOf(c)}: ${e}`);
@@ -270,7 +201,8 @@ export class Platform extends App {
       }
       out.set(chart.namespaceName, objects);
     }
-    assertCapacity([...out.values()].flat(), this.helmReleases, this.capacity);
+    const input = { objects: [...out.values()].flat(), helmReleases: this.helmReleases, capacity: this.capacity };
+    for (const check of synthChecks()) check.run(input);
     return out;
   }
 
@@ -309,107 +241,6 @@ export interface SynthStats {
   readonly renderMs: number;
   /** Replace the output folder and write the files. */
   readonly writeMs: number;
-}
-
-/** Kinds without a namespace that the platform renders. */
-export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
-  'Namespace', 'ClusterIssuer', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'IngressClass', 'PriorityClass',
-]);
-
-/** `cert-manager.io/v1` -> `cert-manager.io`; the core group (`v1`) is ''. */
-export function apiGroupOf(apiVersion: string): string {
-  return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
-}
-
-/** `novahost/novahost.k8s.yaml`: the file of a namespace's chart, relative to the output folder. */
-export function manifestFile(namespace: string): string {
-  return `${namespace}/${namespace}.k8s.yaml`;
-}
-
-/**
- * The chart of one namespace: owns its Namespace object (with Pod Security Admission labels) and
- * everything that lives in it; synthesized to `dist/<namespace>/` and synced by one Application.
- */
-export class NamespaceChart extends Chart {
-  public readonly namespaceName: string;
-  private level: PodSecurityLevel = PodSecurity.RESTRICTED;
-  private readonly levelReasons: string[] = [];
-  private syncWave: number | undefined;
-  private data = false;
-  private readonly namespaceObject: k8s.KubeNamespace;
-
-  constructor(scope: Platform, name: string) {
-    super(scope, name, { namespace: name, disableResourceNameHashes: true });
-    this.namespaceName = name;
-    this.namespaceObject = new k8s.KubeNamespace(this, 'Namespace', {
-      metadata: {
-        name,
-        labels: { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
-      },
-    });
-    renderBaselinePolicies(new Construct(this, 'NetworkPolicies'));
-  }
-
-  /** Least restrictive Pod Security level asked for by the namespace's workloads. */
-  public get podSecurity(): PodSecurityLevel {
-    return this.level;
-  }
-
-  /** Why the Pod Security level is below restricted, if it is. */
-  public get podSecurityReasons(): readonly string[] {
-    return this.levelReasons;
-  }
-
-  /** Sync wave of this namespace's Application. */
-  public get wave(): number {
-    return this.syncWave ?? SyncWave.APPS;
-  }
-
-  public get holdsData(): boolean {
-    return this.data;
-  }
-
-  /** Merges what a construct needs of this namespace. */
-  public require(options: NamespaceOptions): void {
-    const level = options.podSecurity ?? PodSecurity.RESTRICTED;
-    if (level !== PodSecurity.RESTRICTED) {
-      if (!options.podSecurityReason) {
-        throw configError(this, {
-          field: 'podSecurity',
-          value: level,
-          problem: 'is below "restricted" without a reason',
-          fix: 'pass podSecurityReason explaining which workload needs it and why',
-        });
-      }
-      this.levelReasons.push(options.podSecurityReason);
-    }
-    if (PSA_ORDER.indexOf(level) > PSA_ORDER.indexOf(this.level)) this.level = level;
-    if (options.wave !== undefined) this.syncWave = Math.min(this.syncWave ?? options.wave, options.wave);
-    this.data = this.data || !!options.holdsData;
-  }
-
-  /** Objects of this chart, in a stable order: Namespace first, then by kind and name. */
-  public render(): object[] {
-    // Labels are settled only now: constructs added after the chart may lower the level.
-    const meta = this.namespaceObject.metadata;
-    for (const mode of ['enforce', 'audit', 'warn']) {
-      meta.addLabel(`pod-security.kubernetes.io/${mode}`, this.level);
-      meta.addLabel(`pod-security.kubernetes.io/${mode}-version`, 'v1.28');
-    }
-    if (this.data) for (const [k, v] of Object.entries(dataProtection())) meta.addAnnotation(k, v);
-    // Not Chart.toJson(): it re-resolves and re-validates the whole app for every chart, which
-    // makes synthesis quadratic in the number of namespaces. Platform.manifests() validated once.
-    const objects = this.node.findAll()
-      .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === this)
-      .map((o) => o.toJson());
-    // The chart's namespace is stamped on every object; cluster-scoped ones must not carry it.
-    for (const o of objects) if (CLUSTER_SCOPED_KINDS.has(o.kind)) delete o.metadata.namespace;
-    return objects.sort((a, b) => {
-      const ka = a.kind === 'Namespace' ? '' : a.kind;
-      const kb = b.kind === 'Namespace' ? '' : b.kind;
-      return ka.localeCompare(kb) || a.metadata.name.localeCompare(b.metadata.name);
-    });
-  }
 }
 
 /** Base for a construct that lives in one namespace chart chosen by a `namespace` prop. */

@@ -1,39 +1,87 @@
+// The one Kubernetes quantity grammar (apimachinery's resource.Quantity) for every CPU, memory and
+// storage value the platform reads or writes, and its canonical formatting.
 import { IConstruct } from 'constructs';
-import { configError } from './errors';
+import { configError, PlatformError } from './errors';
 
 /**
- * Just enough Kubernetes quantity arithmetic to derive a namespace's ResourceQuota from the
- * per-build share (`2 builds x 750m`), so the two numbers can never disagree.
+ * `<sign><number><suffix>` as k8s.io/apimachinery/pkg/api/resource parses it: a number with an
+ * optional fraction (`1`, `1.5`, `.5`, `5.`), then a binary suffix (Ki..Ei), a decimal suffix
+ * (n, u, m, k, M, G, T, P, E) or a decimal exponent (`1e3`, `5E-2`).
  */
-const CPU = /^(\d+(?:\.\d{1,3})?)(m?)$/;
-const MEMORY = /^(\d+)(Ki|Mi|Gi|Ti)?$/;
-const MEMORY_UNITS: Record<string, number> = { '': 1, 'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40 };
+const QUANTITY = /^([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?[0-9]+))?$/;
+const SUFFIX: Record<string, number> = {
+  '': 1, 'n': 1e-9, 'u': 1e-6, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
+  'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+};
 
-/** `'750m'` -> 750, `'1.5'` -> 1500. */
+/** The value of a Kubernetes quantity in base units (cores, bytes), or undefined when it is not one. */
+export function parseQuantity(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = QUANTITY.exec(value);
+  if (!m) return undefined;
+  const magnitude = Number(m[2]) * (m[4] !== undefined ? 10 ** Number(m[4]) : SUFFIX[m[3] ?? '']);
+  return m[1] === '-' ? -magnitude : magnitude;
+}
+
+/** Millicores of a CPU quantity (`250m`, `0.5`, `2`); a number is cores. Throws when it is not one. */
+export function parseCpu(value: string | number): number {
+  const cores = typeof value === 'number' ? value : parseQuantity(String(value).trim());
+  if (cores === undefined || !Number.isFinite(cores)) {
+    throw new PlatformError(`capacity: CPU quantity ${JSON.stringify(value)} is not a Kubernetes quantity such as "250m" or "1.5"`);
+  }
+  return round(cores * 1000);
+}
+
+/** Bytes of a memory or storage quantity (`128Mi`, `1G`, `512k`, `1e9`); a number is bytes. */
+export function parseMemory(value: string | number): number {
+  const bytes = typeof value === 'number' ? value : parseQuantity(String(value).trim());
+  if (bytes === undefined || !Number.isFinite(bytes)) {
+    throw new PlatformError(`capacity: memory quantity ${JSON.stringify(value)} is not a Kubernetes quantity such as "128Mi" or "1G"`);
+  }
+  return round(bytes);
+}
+
+/** Floating-point noise off (`0.1 * 3`), so 300m stays 300. */
+function round(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
+
+/**
+ * Millicores of a CPU prop, for constructs: a positive quantity with at most millicore precision
+ * (Kubernetes would round `0.5m` up to `1m`).
+ */
 export function cpuMillis(scope: IConstruct | string, field: string, value: string): number {
-  const m = CPU.exec(value ?? '');
-  if (!m || (m[2] === 'm' && m[1].includes('.'))) {
+  const cores = parseQuantity(value);
+  const millis = cores === undefined ? undefined : round(cores * 1000);
+  if (millis === undefined || millis <= 0 || !Number.isInteger(millis)) {
     throw configError(scope, { field, value, problem: 'is not a CPU quantity', fix: 'use millicores such as "500m" or cores such as "1"' });
   }
-  return m[2] === 'm' ? Number(m[1]) : Math.round(Number(m[1]) * 1000);
+  return millis;
 }
 
-/** `'512Mi'` -> 536870912. Binary suffixes only: they are what the platform writes everywhere. */
+/** Bytes of a memory or storage prop, for constructs: a positive whole number of bytes. */
 export function memoryBytes(scope: IConstruct | string, field: string, value: string): number {
-  const m = MEMORY.exec(value ?? '');
-  if (!m) {
-    throw configError(scope, { field, value, problem: 'is not a memory quantity with a binary suffix', fix: 'use a value such as "512Mi" or "2Gi"' });
+  const bytes = parseQuantity(value);
+  if (bytes === undefined || bytes <= 0 || !Number.isInteger(round(bytes))) {
+    throw configError(scope, { field, value, problem: 'is not a positive Kubernetes byte quantity', fix: 'use a quantity such as "512Mi" or "2Gi"' });
   }
-  return Number(m[1]) * MEMORY_UNITS[m[2] ?? ''];
+  return round(bytes);
 }
 
+/** Kubernetes' canonical CPU form: whole cores as `2`, anything else in millicores (`1500m`). */
 export function formatCpu(millis: number): string {
-  return millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`;
+  return millis % 1000 === 0 ? String(millis / 1000) : `${Math.round(millis)}m`;
 }
 
+/** Exact bytes in the largest binary unit that divides them (`512Mi`, `3Gi`), else plain bytes. */
 export function formatMemory(bytes: number): string {
-  for (const unit of ['Ti', 'Gi', 'Mi', 'Ki']) {
-    if (bytes % MEMORY_UNITS[unit] === 0) return `${bytes / MEMORY_UNITS[unit]}${unit}`;
+  for (const unit of ['Ei', 'Pi', 'Ti', 'Gi', 'Mi', 'Ki']) {
+    if (bytes !== 0 && bytes % SUFFIX[unit] === 0) return `${bytes / SUFFIX[unit]}${unit}`;
   }
-  return String(bytes);
+  return String(Math.round(bytes));
+}
+
+/** Bytes rounded for a human reader (`1.25Gi`, `812.5Mi`), for reports, never for objects. */
+export function formatMemoryApprox(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${Number((bytes / 2 ** 30).toFixed(2))}Gi` : `${Number((bytes / 2 ** 20).toFixed(1))}Mi`;
 }

@@ -5,9 +5,12 @@ import { AppProject } from '../../imports/argocd-appproject-argoproj.io';
 import { ArgoCdValues, chartResources } from '../core/helm-values';
 import { MANAGED_BY, PART_OF } from '../core/names';
 import { NetworkPolicies, PodPeer, Peers } from '../network/network-policies';
-import { apiGroupOf, CLUSTER_SCOPED_KINDS, HelmRelease, NamespaceChart, NamespacedConstruct } from '../core/platform';
+import { NamespacedConstruct } from '../core/platform';
+import { apiGroupOf, CLUSTER_SCOPED_KINDS, NamespaceChart } from '../core/namespace-chart';
+import { HelmRelease } from '../core/helm-releases';
 import { SYNC_OPTIONS, SYNC_WAVE, SyncWave } from '../core/annotations';
-import { GitOpsEngine } from './engine';
+import { declareGitOpsEngine, GitOpsEngine } from '../core/gitops-engine';
+import { DeriveStages } from '../core/registry';
 
 /** The argo-cd chart that installs, then upgrades, Argo CD itself. */
 export const ARGO_CD_CHART = {
@@ -55,6 +58,8 @@ export interface ArgoCdProps {
  */
 export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
   public readonly gitOpsEngine = 'ArgoCd';
+  /** Argo CD replaces Jobs through the hook delete policy they carry. */
+  public readonly forceReplacesJobs = false;
   public readonly values: ArgoCdValues;
   private readonly retries: number;
 
@@ -90,7 +95,8 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
     const network = NetworkPolicies.of(this);
     network.allow(this, { from: pods, to: pods, ports: [], reason: 'Argo CD components talk to each other' });
     network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 443 }, { port: 6443 }, { port: 22 }], reason: 'API server, Git and Helm repositories' });
-    this.platform.onFinalize(() => this.renderApplications());
+    declareGitOpsEngine(this.platform.registry, this);
+    this.platform.registry.derive(DeriveStages.GITOPS, this, () => this.renderApplications());
   }
 
   private syncPolicy(options: string[]): ApplicationSpecSyncPolicy {

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { GitRepository } from '../../imports/flux-gitrepository-source.toolkit.fluxcd.io';
 import { HelmRelease as FluxHelmRelease, HelmReleaseSpecChartSpecSourceRefKind, HelmReleaseSpecInstallCrds, HelmReleaseSpecUpgradeCrds } from '../../imports/flux-helmrelease-helm.toolkit.fluxcd.io';
@@ -9,15 +9,20 @@ import {
   ImageUpdateAutomation, ImageUpdateAutomationSpecSourceRefKind, ImageUpdateAutomationSpecUpdateStrategy,
 } from '../../imports/flux-imageupdateautomation-image.toolkit.fluxcd.io';
 import { Kustomization, KustomizationSpecDeletionPolicy, KustomizationSpecHealthChecks, KustomizationSpecSourceRefKind } from '../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
-import { NodeCapacity, parseCpu, parseMemory, DEFAULT_CAPACITY, DEFAULT_SYSTEM_RESERVED } from '../checks/capacity';
+import { NodeCapacity, DEFAULT_CAPACITY, DEFAULT_SYSTEM_RESERVED } from '../checks/capacity';
+import { parseCpu, parseMemory } from '../core/quantity';
 import { configError } from '../core/errors';
 import { SecretKeyReference } from '../core/handles';
 import { ImageTags, imagePolicyMarker } from '../apps/image-tags';
 import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
 import { NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
-import { FinalizePhase, HelmRelease, NamespaceChart, NamespacedConstruct } from '../core/platform';
+import { NamespacedConstruct } from '../core/platform';
+import { checkGoDuration } from '../core/duration';
+import { HelmRelease } from '../core/helm-releases';
+import { NamespaceChart } from '../core/namespace-chart';
 import { SyncWave } from '../core/annotations';
-import { GitOpsEngine, gitOpsEngines } from './engine';
+import { declareGitOpsEngine, GitOpsEngine, twoEnginesProblem } from '../core/gitops-engine';
+import { DeriveStages } from '../core/registry';
 
 /** The Flux version whose CRDs (and controllers) the rendered objects are written for. */
 export const FLUX_VERSION = 'v2.7';
@@ -104,6 +109,8 @@ const WORKLOAD_KINDS = new Set(['apps/v1/Deployment', 'apps/v1/StatefulSet', 'ap
  */
 export class Flux extends NamespacedConstruct implements GitOpsEngine {
   public readonly gitOpsEngine = 'Flux';
+  /** A Job's template is immutable: Flux replaces a changed Job only when the Job asks (FLUX_FORCE). */
+  public readonly forceReplacesJobs = true;
   /** Name of the GitRepository every Kustomization reads. */
   public readonly sourceName = SOURCE;
   public readonly interval: string;
@@ -120,14 +127,8 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
     this.automation = props.imageAutomation;
     if (this.automation) this.checkAutomation(this.automation);
 
-    this.node.addValidation({
-      validate: () => {
-        const engines = gitOpsEngines(this.platform);
-        return engines.length > 1
-          ? [`GitOps engines ${engines.map((e) => `${e.name} (${e.path})`).join(' and ')} are both declared; they would fight over every object. Fix: keep one of them`]
-          : [];
-      },
-    });
+    declareGitOpsEngine(this.platform.registry, this);
+    this.node.addValidation({ validate: () => { const p = twoEnginesProblem(this.platform); return p ? [p] : []; } });
 
     // Flux's own pods: each other (source-controller serves artifacts), the API server, and Git,
     // Helm and OCI repositories (the in-cluster registry is reached at its public host).
@@ -136,7 +137,7 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
     network.allow(this, { from: pods, to: pods, ports: [], reason: 'Flux controllers talk to each other' });
     network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 443 }, { port: 6443 }, { port: 22 }], reason: 'API server, Git, Helm and image repositories' });
     // After the network policies and the objects of every folder exist: carriers list workloads.
-    this.platform.onFinalize(() => this.render(), FinalizePhase.DERIVED);
+    this.platform.registry.derive(DeriveStages.GITOPS, this, () => this.render());
   }
 
   /** Secrets Flux reads: Git credentials and registry logins, made before the first sync. */
@@ -253,11 +254,6 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
     });
 
     for (const chart of folders) {
-      // A Job's template is immutable: Flux must replace a Job whose template changed (Argo CD does
-      // it through the hook delete policy the Jobs carry), or the folder stops syncing.
-      for (const job of apiObjectsOf(chart).filter((o) => o.apiVersion === 'batch/v1' && o.kind === 'Job')) {
-        job.metadata.addAnnotation(FLUX_FORCE, 'enabled');
-      }
       const lower = folderWaves.filter((w) => w < chart.wave);
       const previous = lower.length ? lower[lower.length - 1] : undefined;
       const dependsOn = previous === undefined
@@ -396,16 +392,9 @@ export function onlyFolder(folder: string): string {
   return lines.join('\n');
 }
 
-/** Per-object: replace instead of patch when an immutable field changed. */
-export const FLUX_FORCE = 'kustomize.toolkit.fluxcd.io/force';
-
-function apiObjectsOf(chart: NamespaceChart): ApiObject[] {
-  return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart);
-}
-
 /** Workloads of a folder, for a Kustomization that cannot use `wait`. */
 function workloadsOf(chart: NamespaceChart): KustomizationSpecHealthChecks[] {
-  return apiObjectsOf(chart)
+  return chart.ownApiObjects()
     .filter((c) => WORKLOAD_KINDS.has(`${c.apiVersion}/${c.kind}`))
     .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, namespace: chart.namespaceName }))
     .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
@@ -418,10 +407,7 @@ function repositoryName(scope: Construct, url: string): string {
 }
 
 function checkInterval(scope: Construct, field: string, value: string): string {
-  if (!/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/.test(value)) {
-    throw configError(scope, { field, value, problem: 'is not a Go duration', fix: 'use e.g. "1m", "10m" or "1h"' });
-  }
-  return value;
+  return checkGoDuration(scope, field, value);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,59 +1,18 @@
+// Declared traffic rules and the NetworkPolicies derived from them (the namespace chart renders
+// the default-deny baseline they open).
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { PlatformError, pathOf } from '../core/errors';
-import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
-
-const POLICY_LABELS = { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY, 'app.kubernetes.io/component': 'network-policy' };
-
-/**
- * What every namespace starts from: nothing in or out, except DNS. Rendered by each namespace
- * chart, so a namespace with no declared connection is still closed.
- */
-export function renderBaselinePolicies(scope: Construct): void {
-  new k8s.KubeNetworkPolicy(scope, 'DefaultDeny', {
-    metadata: { name: 'default-deny', labels: POLICY_LABELS },
-    spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-  });
-  new k8s.KubeNetworkPolicy(scope, 'Dns', {
-    metadata: { name: 'allow-dns', labels: POLICY_LABELS },
-    spec: {
-      podSelector: {},
-      policyTypes: ['Egress'],
-      egress: [{
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-        ports: [{ port: k8s.IntOrString.fromNumber(53), protocol: 'UDP' }, { port: k8s.IntOrString.fromNumber(53), protocol: 'TCP' }],
-      }],
-    },
-  });
-}
+import { pathOf, PlatformError } from '../core/errors';
+import { checkName, NameRules } from '../core/names';
+import { POLICY_LABELS } from '../core/namespace-chart';
+import type { CidrPeer, NetworkPeer, NetworkPort, PodPeer } from '../core/peers';
+import { Platform } from '../core/platform';
+import { DeriveStages, FactKey, PlatformRegistry } from '../core/registry';
 
 /** Annotation that says why a policy allows what it allows. */
 export const REASONS_ANNOTATION = 'novahost-platform/reasons';
-import { FinalizePhase, Platform } from '../core/platform';
 
-/** Pods of one namespace, selected by labels (empty labels: every pod of the namespace). */
-export interface PodPeer {
-  readonly namespace: string;
-  readonly podLabels: Record<string, string>;
-  /** Short DNS-1123 name used in policy names (`web`, `postgres`, `traefik`). */
-  readonly name: string;
-}
-
-/** Addresses outside the cluster's pods. */
-export interface CidrPeer {
-  readonly cidr: string;
-  readonly except?: string[];
-  /** Short name used in policy names (`internet`, `kube-api`). */
-  readonly name: string;
-}
-
-export type NetworkPeer = PodPeer | CidrPeer;
-
-export interface NetworkPort {
-  readonly port: number;
-  /** @default 'TCP' */
-  readonly protocol?: 'TCP' | 'UDP';
-}
+export type { CidrPeer, NetworkPeer, NetworkPort, PodPeer } from '../core/peers';
 
 /** Private and link-local ranges: pods, Services, nodes and cloud metadata live there. */
 export const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'];
@@ -99,29 +58,21 @@ const isPod = (p: NetworkPeer): p is PodPeer => (p as PodPeer).namespace !== und
  * ingress policy at the destination.
  */
 export class NetworkPolicies {
-  private static readonly registries = new WeakMap<Platform, NetworkPolicies>();
-
-  /** The platform's registry; created (and its rendering scheduled) on first use. */
+  /** The platform's rules; rendered in the network-policies stage. */
   public static of(scope: IConstruct): NetworkPolicies {
-    const platform = Platform.of(scope);
-    let r = NetworkPolicies.registries.get(platform);
-    if (!r) {
-      r = new NetworkPolicies(platform);
-      NetworkPolicies.registries.set(platform, r);
-    }
-    return r;
+    return Platform.of(scope).registry.fact(NETWORK_RULES);
   }
 
   private readonly rules: Array<TrafficRule & { owner: string }> = [];
-  private rendered = false;
 
-  private constructor(private readonly platform: Platform) {
-    platform.onFinalize(() => this.render(), FinalizePhase.DERIVED);
+  /** @internal Created by the registry (NETWORK_RULES), once per platform. */
+  constructor(private readonly registry: PlatformRegistry, private readonly platform: Platform) {
+    registry.derive(DeriveStages.NETWORK_POLICIES, platform, () => this.render());
   }
 
-  /** Declares a connection. Call from a constructor: rules are rendered at synth. */
+  /** Declares a connection, from a constructor or a derive step before the network-policies stage. */
   public allow(owner: IConstruct, rule: TrafficRule): void {
-    if (this.rendered) throw new PlatformError(`${pathOf(owner)}: network rule "${rule.reason}" declared after synthesis started`);
+    this.registry.assertOpen(DeriveStages.NETWORK_POLICIES, owner, `network rule "${rule.reason}"`);
     this.rules.push({ ...rule, owner: pathOf(owner) });
   }
 
@@ -131,7 +82,6 @@ export class NetworkPolicies {
   }
 
   private render(): void {
-    this.rendered = true;
     // Index the rules by the namespaces they touch, so rendering stays linear in their number.
     const byNamespace = new Map<string, Array<TrafficRule & { owner: string }>>();
     for (const rule of this.rules) {
@@ -195,3 +145,6 @@ function peerSelector(peer: NetworkPeer, ownNamespace: string): k8s.NetworkPolic
     podSelector: { matchLabels: peer.podLabels },
   };
 }
+
+/** The platform's traffic rules. */
+export const NETWORK_RULES = new FactKey('network rules', (registry, platform) => new NetworkPolicies(registry, platform as Platform));

@@ -1,3 +1,5 @@
+// A host + path routed to a Service with TLS, and the per-host Ingresses and Certificate derived
+// from every route of the platform.
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -8,7 +10,9 @@ import { needsCrd } from '../core/annotations';
 import { NetworkPolicies } from '../network/network-policies';
 import type { IConstruct } from 'constructs';
 import { checkName, hostToName, NameRules, PART_OF, MANAGED_BY } from '../core/names';
-import { NamespaceChart, Platform } from '../core/platform';
+import { Platform } from '../core/platform';
+import { NamespaceChart } from '../core/namespace-chart';
+import { DeriveStages, FactKey, PlatformRegistry, SlotKey } from '../core/registry';
 
 /**
  * What a route needs of the Service that answers it. A NovahostApp's AppService is one; a chart's
@@ -35,21 +39,17 @@ export interface ForwardAuthProvider extends IConstruct {
   readonly authResponseHeaders: readonly string[];
 }
 
-const forwardAuthProviders = new WeakMap<Platform, ForwardAuthProvider>();
+/** The platform's forward-auth provider (one per platform). */
+const FORWARD_AUTH = new SlotKey<ForwardAuthProvider>('single sign-on', 'declare one SSO provider per platform', (existing) => `is already provided by ${existing}`);
 
 /** Called by the construct that answers forward-auth requests; one per platform. */
 export function registerForwardAuth(provider: ForwardAuthProvider): void {
-  const platform = Platform.of(provider);
-  const existing = forwardAuthProviders.get(platform);
-  if (existing) {
-    throw configError(provider, { field: 'single sign-on', value: pathOf(provider), problem: `is already provided by ${pathOf(existing)}`, fix: 'declare one SSO provider per platform' });
-  }
-  forwardAuthProviders.set(platform, provider);
+  Platform.of(provider).registry.claim(FORWARD_AUTH, provider, provider);
 }
 
 /** The platform's forward-auth provider, if one is declared. */
 export function forwardAuthOf(platform: Platform): ForwardAuthProvider | undefined {
-  return forwardAuthProviders.get(platform);
+  return platform.registry.slot(FORWARD_AUTH);
 }
 
 /** Name of the forward-auth Middleware in each namespace with sso routes (Middlewares stay in their namespace). */
@@ -135,7 +135,7 @@ export class IngressRoute extends Construct {
         spec: { stripPrefix: { prefixes: [this.path] } },
       });
     }
-    HostRoutes.register(platform, this);
+    platform.registry.fact(HOST_ROUTES).add(this);
   }
 }
 
@@ -163,25 +163,24 @@ function routeLabels(host: string): Record<string, string> {
 
 /**
  * All routes of the platform, by host. Checks that no two routes claim one host + path and that a
- * host stays in one namespace, then renders one Certificate and the Ingresses per host.
+ * host stays in one namespace, then renders one Certificate and the Ingresses per host in the
+ * routes stage.
  */
-class HostRoutes {
-  private static readonly registries = new WeakMap<Platform, HostRoutes>();
-
-  public static register(platform: Platform, route: IngressRoute): void {
-    let registry = HostRoutes.registries.get(platform);
-    if (!registry) {
-      registry = new HostRoutes();
-      HostRoutes.registries.set(platform, registry);
-      const r = registry;
-      platform.onFinalize(() => r.render(platform));
-    }
-    registry.add(route);
-  }
-
+export class HostRoutes {
   private readonly hosts = new Map<string, IngressRoute[]>();
 
-  private add(route: IngressRoute): void {
+  /** @internal Created by the registry (HOST_ROUTES), once per platform. */
+  constructor(private readonly registry: PlatformRegistry, platform: Platform) {
+    registry.derive(DeriveStages.ROUTES, platform, () => this.render(platform));
+  }
+
+  /** Hosts with at least one sso route, sorted. */
+  public get ssoHosts(): string[] {
+    return [...this.hosts.keys()].filter((h) => this.hosts.get(h)!.some((r) => r.sso)).sort();
+  }
+
+  public add(route: IngressRoute): void {
+    this.registry.assertOpen(DeriveStages.ROUTES, route, `route ${route.host}${route.path}`);
     const routes = this.hosts.get(route.host) ?? [];
     for (const other of routes) {
       if (other.path === route.path) {
@@ -318,3 +317,6 @@ class HostRoutes {
     }
   }
 }
+
+/** The platform's routes, by host. */
+export const HOST_ROUTES = new FactKey('host routes', (registry, platform) => new HostRoutes(registry, platform as Platform));

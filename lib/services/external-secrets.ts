@@ -8,7 +8,9 @@ import { needsCrd, SyncWave } from '../core/annotations';
 import { chartResources, ChartResources } from '../core/helm-values';
 import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
-import { FinalizePhase, NamespacedConstruct } from '../core/platform';
+import { NamespacedConstruct } from '../core/platform';
+import { DeriveStages } from '../core/registry';
+import { checkGoDuration } from '../core/duration';
 import { InventorySecret, secretInventory } from '../checks/secrets/inventory';
 
 /** The External Secrets Operator chart the platform installs. */
@@ -68,9 +70,7 @@ export class ExternalSecrets extends NamespacedConstruct {
       throw configError(this, { field: 'remotePrefix', value: this.remotePrefix, problem: 'is not a path of letters, digits, ".", "_" and "-"', fix: 'use e.g. "novahost-platform"' });
     }
     this.refreshInterval = props.refreshInterval ?? '1h';
-    if (!/^([0-9]+(ns|us|ms|s|m|h))+$/.test(this.refreshInterval)) {
-      throw configError(this, { field: 'refreshInterval', value: this.refreshInterval, problem: 'is not a Go duration', fix: 'use e.g. "1h" or "15m"' });
-    }
+    checkGoDuration(this, 'refreshInterval', this.refreshInterval, '"1h" or "15m"');
     this.values = {
       installCRDs: true,
       replicaCount: 1,
@@ -100,7 +100,7 @@ export class ExternalSecrets extends NamespacedConstruct {
     });
 
     // After the objects exist, so the inventory sees every construct's Secret references.
-    this.platform.onFinalize(() => this.renderExternalSecrets(), FinalizePhase.OBJECTS);
+    this.platform.registry.derive(DeriveStages.SECRETS, this, () => this.renderExternalSecrets());
   }
 
   /** Where a key's value lives in the store: `<prefix>/<group>` or `<prefix>/<namespace>/<name>`. */

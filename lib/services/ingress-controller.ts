@@ -5,7 +5,8 @@ import { configError } from '../core/errors';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { IngressClasses, NamespacedConstruct } from '../core/platform';
 import { HelmChartConfig, K3S_SYSTEM_NAMESPACE } from '../cluster/k3s';
-import { gitOpsEngines } from '../gitops/engine';
+import { gitOpsEngines } from '../core/gitops-engine';
+import { INGRESS_CONTROLLER } from '../core/platform';
 import { MANAGED_BY, PART_OF } from '../core/names';
 
 /** Where the Traefik the platform uses comes from. */
@@ -78,7 +79,7 @@ export class IngressController extends NamespacedConstruct {
     const bundled = this.install === TraefikInstalls.K3S_BUNDLED;
     // k3s's Traefik runs in kube-system with the same chart labels.
     this.peer = { namespace: bundled ? K3S_SYSTEM_NAMESPACE : this.namespace, podLabels: { 'app.kubernetes.io/name': 'traefik' }, name: 'traefik' };
-    this.platform.setIngressPeer(this, this.peer);
+    this.platform.registry.claim(INGRESS_CONTROLLER, this, this.peer);
     const network = NetworkPolicies.of(this);
     // The chart's entrypoints: web 8000 and websecure 8443 behind the Service's 80/443.
     network.allow(this, { from: Peers.WORLD, to: this.peer, ports: [{ port: 8000 }, { port: 8443 }], reason: 'public HTTP and HTTPS' });

@@ -12,6 +12,8 @@ import { NetworkPolicies, Peers, PodPeer } from '../../network/network-policies'
 import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels } from '../../core/names';
 import { addMetricsEndpoint, exporterContainer } from '../../services/monitoring/scrape';
 import { NamespacedConstruct } from '../../core/platform';
+import { DeriveStages } from '../../core/registry';
+import { immutableJobAnnotations } from '../../core/job-annotations';
 import { backupScript, restoreScript, s3UploadScript } from './backup';
 import { isSettingName, postgresqlConf, PostgresSettingValue } from './config';
 import { DatabaseGrant, identifierFor, identifierProblem, provisioningScript, provisioningSql } from './provisioning';
@@ -262,7 +264,7 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
     if (this.metrics) this.renderMetrics();
     if (this.backup.enabled) this.renderBackupVolume();
     // Provisioning and backups list every database; apps ask for theirs after this constructor.
-    this.platform.onFinalize(() => {
+    this.platform.registry.derive(DeriveStages.SERVERS, this, () => {
       if (this.databases.size || this.metrics) this.renderProvisioning();
       if (this.backup.enabled) this.renderBackupJob();
     });
@@ -734,7 +736,7 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
         // After every sync, once the StatefulSet is healthy; the previous run's Job is replaced.
         // A fixed name (no hash of the SQL) because the Job must also run when only a password
         // Secret changed: the SQL is idempotent, so running it on every sync is the simple rule.
-        annotations: { [ARGO_HOOK]: 'PostSync', [ARGO_HOOK_DELETE_POLICY]: 'BeforeHookCreation' },
+        annotations: immutableJobAnnotations(this, { [ARGO_HOOK]: 'PostSync', [ARGO_HOOK_DELETE_POLICY]: 'BeforeHookCreation' }),
       },
       spec: {
         backoffLimit: 3,

@@ -10,6 +10,7 @@ import { PinnedImage, pinnedImage } from '../../core/image';
 import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels } from '../../core/names';
 import { addMetricsEndpoint, exporterContainer } from '../../services/monitoring/scrape';
 import { NamespacedConstruct } from '../../core/platform';
+import { DeriveStages } from '../../core/registry';
 import {
   appAclUser, ASSEMBLE_ACL_SCRIPT, assembleAclCommand, renderAclTemplate, RESERVED_USERS, systemAclUsers, SystemUsers,
 } from './acl';
@@ -169,7 +170,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
     this.renderServices();
     if (this.metrics) this.renderMetrics();
     // The ConfigMap and StatefulSet list every app's user; they are rendered once all apps exist.
-    this.platform.onFinalize(() => this.renderServer());
+    this.platform.registry.derive(DeriveStages.SERVERS, this, () => this.renderServer());
   }
 
   /**

@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../../imports/prometheusoperator-prometheusrule-monitoring.coreos.com';
-import { parseMemory } from '../../checks/capacity';
+import { parseMemory } from '../../core/quantity';
 import type { CertManager } from '../cert-manager';
 import { configError } from '../../core/errors';
 import { needsCrd, SyncWave } from '../../core/annotations';
@@ -16,7 +16,8 @@ import { addScrapeTarget, registerPrometheus } from './scrape';
 import { AlloyValues, KubePrometheusStackValues, LokiValues } from './values';
 import { checkName, MANAGED_BY, NameRules, PART_OF } from '../../core/names';
 import { CidrPeer, KUBE_API_PORTS, NetworkPolicies, NetworkPort, Peers, PodPeer } from '../../network/network-policies';
-import { NamespacedConstruct, PodSecurity } from '../../core/platform';
+import { NamespacedConstruct } from '../../core/platform';
+import { PodSecurity } from '../../core/namespace-chart';
 import type { ResourceSpec } from '../../core/security';
 
 export { Datasources, DASHBOARD_LABEL } from './dashboards';

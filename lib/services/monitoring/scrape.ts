@@ -1,11 +1,12 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { ServiceMonitor } from '../../../imports/prometheusoperator-servicemonitor-monitoring.coreos.com';
-import { configError, pathOf } from '../../core/errors';
+import { configError } from '../../core/errors';
 import { needsCrd } from '../../core/annotations';
 import { NetworkPolicies, PodPeer } from '../../network/network-policies';
 import { ComponentIdentity, selectorLabels, standardLabels } from '../../core/names';
 import { Platform } from '../../core/platform';
+import { DeriveStages, SlotKey } from '../../core/registry';
 import { resourceRequirements, ResourceSpec, restrictedContainerSecurityContext } from '../../core/security';
 
 /**
@@ -20,26 +21,16 @@ export interface PrometheusHandle {
   readonly pods: PodPeer;
 }
 
-const handles = new WeakMap<Platform, PrometheusHandle>();
+const PROMETHEUS = new SlotKey<PrometheusHandle>('Monitoring', 'declare one Monitoring per platform', (existing) => `is declared twice; ${existing} already installs Prometheus`);
 
 /** Called once by the Monitoring construct. */
 export function registerPrometheus(handle: PrometheusHandle): void {
-  const platform = Platform.of(handle.owner);
-  const existing = handles.get(platform);
-  if (existing) {
-    throw configError(handle.owner, {
-      field: 'Monitoring',
-      value: pathOf(handle.owner),
-      problem: `is declared twice; ${pathOf(existing.owner)} already installs Prometheus`,
-      fix: 'declare one Monitoring per platform',
-    });
-  }
-  handles.set(platform, handle);
+  Platform.of(handle.owner).registry.claim(PROMETHEUS, handle.owner, handle);
 }
 
 /** The platform's Prometheus, if a Monitoring construct installs one. */
 export function prometheusOf(scope: IConstruct): PrometheusHandle | undefined {
-  return handles.get(Platform.of(scope));
+  return Platform.of(scope).registry.slot(PROMETHEUS);
 }
 
 /** One metrics endpoint behind a Service. */
@@ -75,7 +66,7 @@ export function addScrapeTarget(scope: Construct, id: string, props: ScrapeTarge
   });
   const platform = Platform.of(scope);
   // Monitoring may be declared after the exporter; the rule is added once every construct exists.
-  platform.onFinalize(() => {
+  platform.registry.derive(DeriveStages.CONNECTIONS, scope, () => {
     const prometheus = prometheusOf(scope);
     if (!prometheus) {
       throw configError(scope, {
