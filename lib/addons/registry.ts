@@ -11,6 +11,7 @@ import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels
 import { NamespacedConstruct } from '../core/platform';
 import { toYaml } from '../core/yaml';
 import { resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume } from '../core/security';
+import { declareSecrets } from '../core/secrets';
 
 /** CNCF Distribution 3.0.0, the registry image the docker-registry chart 3.0.0 also runs. */
 export const REGISTRY_IMAGE = 'registry:3.0.0';
@@ -62,6 +63,7 @@ export class Registry extends NamespacedConstruct {
 
   constructor(scope: Construct, id: string, props: RegistryProps = {}) {
     super(scope, id, props.namespace ?? 'registry', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
+    declareSecrets(this);
     this.host = checkName(this, 'host', props.host ?? this.platform.host('registry'), NameRules.HOSTNAME);
     this.image = pinnedImage(this, 'image', props.image ?? REGISTRY_IMAGE);
     const size = props.storageSize ?? '20Gi';

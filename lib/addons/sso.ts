@@ -10,6 +10,7 @@ import { checkName, NameRules } from '../core/names';
 import { NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { NamespacedConstruct } from '../core/platform';
 import { DeriveStages } from '../core/registry';
+import { declareSecrets } from '../core/secrets';
 
 /** The Authelia chart (pre-1.0: pinned exactly). */
 export const AUTHELIA_CHART = {
@@ -128,6 +129,7 @@ export class Authelia extends NamespacedConstruct implements ServiceConsumer, Fo
   constructor(scope: Construct, id: string, props: AutheliaProps) {
     // After the shared services it stores into; its Helm release carries the same wave.
     super(scope, id, props.namespace ?? 'auth', { wave: SyncWave.SHARED_SERVICES });
+    declareSecrets(this);
     this.host = this.platform.host(checkName(this, 'subdomain', props.subdomain ?? 'auth', NameRules.DNS1123_LABEL));
     this.secretName = checkName(this, 'secret', props.secret ?? 'authelia', NameRules.DNS1123_SUBDOMAIN);
     this.usersSecret = checkName(this, 'usersSecret', props.usersSecret ?? 'authelia-users', NameRules.DNS1123_SUBDOMAIN);

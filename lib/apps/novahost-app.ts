@@ -15,6 +15,7 @@ import { NamespacedConstruct } from '../core/platform';
 import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
 } from '../core/security';
+import { declareSecrets } from '../core/secrets';
 
 /** How Kubernetes checks a container. */
 export interface ProbeSpec {
@@ -168,6 +169,7 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
 
   constructor(scope: Construct, id: string, props: NovahostAppProps) {
     super(scope, id, props.namespace ?? id, { wave: SyncWave.APPS });
+    declareSecrets(this);
     this.appName = checkName(this, 'id', id, NameRules.DNS1123_LABEL);
     this.host = checkName(this, 'host', props.host ?? this.platform.host(id), NameRules.HOSTNAME);
 

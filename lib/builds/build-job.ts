@@ -14,6 +14,7 @@ import { defaultEnvName } from '../checks/secrets/inventory';
 import { pinnedImage } from '../core/image';
 import { checkName, NameRules, standardLabels } from '../core/names';
 import { ResourceSpec } from '../core/security';
+import { declareSecrets } from '../core/secrets';
 
 export { BuildContainers, BuildImages, DEFAULT_BUILD_IMAGES } from './job-spec';
 export { BuildInputs, fillTemplate, TemplatePlaceholders } from './inputs';
@@ -131,6 +132,7 @@ export class BuildJob extends Construct {
 
   constructor(scope: BuildsNamespace, id: string, props: BuildJobProps) {
     super(scope, id);
+    declareSecrets(this);
     const buildId = checkInput(this, 'id', id, BuildInputs.BUILD_ID, 'rename the BuildJob, e.g. "smoke-test"');
     const s = props.source ?? ({} as BuildSource);
     const d = props.destination ?? ({} as BuildDestination);
@@ -171,6 +173,7 @@ export class BuildJobTemplate extends Construct {
 
   constructor(scope: BuildsNamespace, id: string, props: BuildJobTemplateProps) {
     super(scope, id);
+    declareSecrets(this);
     checkName(this, 'id', id, NameRules.DNS1123_LABEL);
     this.configMapName = checkName(this, 'id', `build-template-${id}`, NameRules.DNS1123_SUBDOMAIN);
     const common = resolveCommon(this, scope, props, { pushSecret: props.pushSecret, subdirectory: props.subdirectory, dockerfile: props.dockerfile });

@@ -12,6 +12,7 @@ import { NamespacedConstruct } from '../core/platform';
 import { DeriveStages } from '../core/registry';
 import { PodSecurity } from '../core/namespace-chart';
 import { ResourceSpec } from '../core/security';
+import { declareSecrets } from '../core/secrets';
 
 /**
  * Private, link-local and loopback ranges, denied to builds. They hold every pod, Service and node
@@ -101,6 +102,7 @@ export class BuildsNamespace extends NamespacedConstruct {
       podSecurity: PodSecurity.PRIVILEGED,
       podSecurityReason: BUILDS_POD_SECURITY_REASON,
     });
+    declareSecrets(this);
     this.maxConcurrentBuilds = positiveInteger(this, 'maxConcurrentBuilds', props.maxConcurrentBuilds ?? 2, 'use 1 or 2 on a 2 vCPU / 4 GiB node');
     this.maxJobs = positiveInteger(this, 'maxJobs', props.maxJobs ?? 20, 'use a number at least maxConcurrentBuilds');
     if (this.maxJobs < this.maxConcurrentBuilds) {

@@ -23,6 +23,7 @@ import { NamespaceChart } from '../core/namespace-chart';
 import { SyncWave } from '../core/annotations';
 import { declareGitOpsEngine, GitOpsEngine, twoEnginesProblem } from '../core/gitops-engine';
 import { DeriveStages } from '../core/registry';
+import { declareSecrets } from '../core/secrets';
 
 /** The Flux version whose CRDs (and controllers) the rendered objects are written for. */
 export const FLUX_VERSION = 'v2.7';
@@ -120,6 +121,7 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
 
   constructor(scope: Construct, id: string, props: FluxProps = {}) {
     super(scope, id, props.namespace ?? 'flux-system', { wave: SyncWave.GITOPS });
+    declareSecrets(this);
     this.interval = checkInterval(this, 'interval', props.interval ?? '10m');
     this.gitInterval = checkInterval(this, 'gitInterval', props.gitInterval ?? '1m');
     if (props.gitSecret !== undefined) checkName(this, 'gitSecret', props.gitSecret, NameRules.DNS1123_SUBDOMAIN);

@@ -1,4 +1,7 @@
+// cert-manager from its Helm chart, with the Let's Encrypt ClusterIssuers every route's
+// Certificate names.
 import { Construct } from 'constructs';
+import { addScrapeTarget } from './monitoring/scrape';
 import { ClusterIssuer } from '../../imports/certmanager-clusterissuer-cert-manager.io';
 import { needsCrd, SyncWave } from '../core/annotations';
 import { CertManagerValues, chartResources } from '../core/helm-values';
@@ -80,5 +83,23 @@ export class CertManager extends NamespacedConstruct {
         },
       });
     }
+  }
+
+  /**
+   * Lets Prometheus scrape the controller: the chart's controller Service exposes 9402
+   * (`prometheus.enabled`, default true). Called by Monitoring; idempotent.
+   */
+  public enableMetrics(): void {
+    if (this.node.tryFindChild('Metrics')) return;
+    const scope = new Construct(this, 'Metrics');
+    const controller = { 'app.kubernetes.io/instance': 'cert-manager', 'app.kubernetes.io/component': 'controller' };
+    addScrapeTarget(scope, 'ServiceMonitor', {
+      name: 'cert-manager',
+      labels: { 'app.kubernetes.io/name': 'cert-manager', 'app.kubernetes.io/component': 'metrics', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
+      serviceSelector: controller,
+      portName: 'tcp-prometheus-servicemonitor',
+      pods: { namespace: this.namespace, podLabels: controller, name: 'cert-manager-controller' },
+      containerPort: 9402,
+    });
   }
 }

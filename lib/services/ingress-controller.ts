@@ -1,4 +1,8 @@
+// Traefik as the platform's ingress controller: from its Helm chart, or k3s's bundled copy
+// configured with the same typed values.
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { addScrapeTarget } from './monitoring/scrape';
 import { SyncWave } from '../core/annotations';
 import { chartResources, TraefikValues } from '../core/helm-values';
 import { configError } from '../core/errors';
@@ -109,5 +113,24 @@ export class IngressController extends NamespacedConstruct {
         wave: SyncWave.OPERATORS,
       });
     }
+  }
+
+  /**
+   * Exposes Traefik's metrics to Prometheus: the chart serves them on its `metrics` entrypoint
+   * (9100) but creates no Service for it by default; this one lives next to Traefik so a
+   * ServiceMonitor can select it. Called by Monitoring; idempotent.
+   */
+  public enableMetrics(): void {
+    if (this.node.tryFindChild('Metrics')) return;
+    const scope = new Construct(this, 'Metrics');
+    const labels = { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'metrics', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY };
+    new k8s.KubeService(scope, 'Service', {
+      metadata: { name: 'traefik-metrics', labels },
+      spec: { type: 'ClusterIP', selector: this.peer.podLabels, ports: [{ name: 'metrics', port: 9100, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }] },
+    });
+    addScrapeTarget(scope, 'ServiceMonitor', {
+      name: 'traefik', labels, serviceSelector: { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'metrics' },
+      portName: 'metrics', pods: this.peer, containerPort: 9100,
+    });
   }
 }

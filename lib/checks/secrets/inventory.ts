@@ -1,4 +1,6 @@
-import { IConstruct } from 'constructs';
+// The Secret inventory: every key the constructs declare, joined with what dist/ reads.
+import type { Platform } from '../../core/platform';
+import { secretDeclarers } from '../../core/secrets';
 import { PlatformError } from '../../core/errors';
 import { SecretKeyReference, SecretValue } from '../../core/handles';
 import { podTemplates } from '../policies/workloads';
@@ -28,11 +30,6 @@ export interface SecretUse {
   readonly object: string;
 }
 
-/** Anything that declares the Secret keys its objects read. */
-interface SecretDeclarer {
-  readonly secretReferences: SecretKeyReference[];
-}
-const declaresSecrets = (c: IConstruct): c is IConstruct & SecretDeclarer => Array.isArray((c as any).secretReferences);
 
 /** The environment variable a provided value is read from when the construct names none. */
 export function defaultEnvName(ref: { name: string; key: string }): string {
@@ -78,10 +75,9 @@ export function findSecretUses(objects: readonly any[]): SecretUse[] {
  * The Secret inventory: what the constructs declare (with how each value comes to be), joined with
  * what the rendered objects read. Two constructs declaring one key differently is an error.
  */
-export function secretInventory(root: IConstruct, objects: readonly any[]): InventorySecret[] {
+export function secretInventory(platform: Platform, objects: readonly any[]): InventorySecret[] {
   const keys = new Map<string, { ref: SecretKeyReference; value: SecretValue; usedBy: Set<string> }>();
-  for (const c of root.node.findAll()) {
-    if (!declaresSecrets(c)) continue;
+  for (const c of secretDeclarers(platform)) {
     for (const ref of c.secretReferences) {
       const id = `${ref.namespace}/${ref.name}/${ref.key}`;
       const value: SecretValue = ref.value ?? { kind: 'provided', env: defaultEnvName(ref) };

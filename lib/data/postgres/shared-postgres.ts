@@ -20,6 +20,7 @@ import { DatabaseGrant, identifierFor, identifierProblem, provisioningScript, pr
 import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
 } from '../../core/security';
+import { declareSecrets } from '../../core/secrets';
 
 /** TimescaleDB 2.22.1 on PostgreSQL 17 (Alpine based, like the official postgres:17-alpine image). */
 export const DEFAULT_POSTGRES_IMAGE = 'timescale/timescaledb:2.22.1-pg17';
@@ -217,6 +218,7 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
 
   constructor(scope: Construct, id: string, props: SharedPostgresProps = {}) {
     super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
+    declareSecrets(this);
     this.name = checkName(this, 'id', id, NameRules.STATEFULSET);
     checkName(this, 'id (Service name)', id, NameRules.DNS1035_LABEL);
     checkName(this, 'id (headless Service name)', `${id}-headless`, NameRules.DNS1035_LABEL);

@@ -21,6 +21,7 @@ import {
 import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
 } from '../../core/security';
+import { declareSecrets } from '../../core/secrets';
 
 /** Passwords are random and URL-safe: they sit inside REDIS_URL. */
 const GENERATED_PASSWORD = { kind: 'generated', length: 32 } as const;
@@ -122,6 +123,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
 
   constructor(scope: Construct, id: string, props: SharedRedisProps = {}) {
     super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
+    declareSecrets(this);
     this.name = checkName(this, 'id', id, NameRules.STATEFULSET);
     checkName(this, 'id', id, NameRules.DNS1035_LABEL);
     this.headlessServiceName = checkName(this, 'id', `${id}-headless`, NameRules.DNS1035_LABEL);

@@ -12,13 +12,14 @@ import { IngressRoute, RouteBackend } from '../../routing/ingress-route';
 import { alloyConfig } from './alloy-config';
 import { AlertOptions, DEFAULT_ALERT_OPTIONS, platformAlerts } from './alerts';
 import { DASHBOARD_LABEL, Datasources, loadDashboards } from './dashboards';
-import { addScrapeTarget, registerPrometheus } from './scrape';
+import { registerPrometheus } from './scrape';
 import { AlloyValues, KubePrometheusStackValues, LokiValues } from './values';
 import { checkName, MANAGED_BY, NameRules, PART_OF } from '../../core/names';
 import { CidrPeer, KUBE_API_PORTS, NetworkPolicies, NetworkPort, Peers, PodPeer } from '../../network/network-policies';
 import { NamespacedConstruct } from '../../core/platform';
 import { PodSecurity } from '../../core/namespace-chart';
 import type { ResourceSpec } from '../../core/security';
+import { declareSecrets } from '../../core/secrets';
 
 export { Datasources, DASHBOARD_LABEL } from './dashboards';
 export { addScrapeTarget, prometheusOf } from './scrape';
@@ -142,6 +143,7 @@ export class Monitoring extends NamespacedConstruct {
       podSecurity: PodSecurity.PRIVILEGED,
       podSecurityReason: 'node-exporter reads the host (hostNetwork, hostPID, host / read-only) and Alloy tails /var/log/pods from the host',
     });
+    declareSecrets(this);
     const ns = this.namespace;
     this.prometheus = { namespace: ns, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, name: 'prometheus' };
     registerPrometheus({ owner: this, pods: this.prometheus });
@@ -313,8 +315,9 @@ export class Monitoring extends NamespacedConstruct {
 
     this.renderDashboards();
     this.renderAlerts({ ...DEFAULT_ALERT_OPTIONS, ...props.alerts });
-    if (props.ingressController) this.scrapeTraefik(props.ingressController);
-    if (props.certManager) this.scrapeCertManager(props.certManager);
+    // Each owner renders its own metrics Service and ServiceMonitor; Monitoring only asks.
+    props.ingressController?.enableMetrics();
+    props.certManager?.enableMetrics();
   }
 
   /** The Secret keys the stack reads, for the bootstrap instructions. */
@@ -378,35 +381,6 @@ export class Monitoring extends NamespacedConstruct {
           })),
         })),
       },
-    });
-  }
-
-  private scrapeTraefik(controller: IngressController): void {
-    // The chart serves metrics on its `metrics` entrypoint (9100) but creates no Service for it
-    // by default; this one lives next to Traefik so a ServiceMonitor can select it.
-    const scope = new Construct(controller, 'Metrics');
-    const labels = { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'metrics', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY };
-    new k8s.KubeService(scope, 'Service', {
-      metadata: { name: 'traefik-metrics', labels },
-      spec: { type: 'ClusterIP', selector: controller.peer.podLabels, ports: [{ name: 'metrics', port: 9100, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }] },
-    });
-    addScrapeTarget(scope, 'ServiceMonitor', {
-      name: 'traefik', labels, serviceSelector: { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'metrics' },
-      portName: 'metrics', pods: controller.peer, containerPort: 9100,
-    });
-  }
-
-  private scrapeCertManager(certManager: CertManager): void {
-    const scope = new Construct(certManager, 'Metrics');
-    // The chart's controller Service exposes 9402 (`prometheus.enabled`, default true).
-    const controller = { 'app.kubernetes.io/instance': 'cert-manager', 'app.kubernetes.io/component': 'controller' };
-    addScrapeTarget(scope, 'ServiceMonitor', {
-      name: 'cert-manager',
-      labels: { 'app.kubernetes.io/name': 'cert-manager', 'app.kubernetes.io/component': 'metrics', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
-      serviceSelector: controller,
-      portName: 'tcp-prometheus-servicemonitor',
-      pods: { namespace: certManager.namespace, podLabels: controller, name: 'cert-manager-controller' },
-      containerPort: 9402,
     });
   }
 
