@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { configError } from '../core/errors';
-import { dataProtection, SyncWave } from '../core/annotations';
+import { SyncWave } from '../core/annotations';
 import { SecretKeyReference } from '../core/handles';
 import { PinnedImage, pinnedImage } from '../core/image';
 import { IngressRoute, RouteBackend } from '../routing/ingress-route';
@@ -12,6 +12,7 @@ import { NamespacedConstruct } from '../core/platform';
 import { toYaml } from '../core/yaml';
 import { resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume } from '../core/security';
 import { declareSecrets } from '../core/secrets';
+import { renderServerServices, renderStatefulServer } from '../data/stateful-server';
 
 /** CNCF Distribution 3.0.0, the registry image the docker-registry chart 3.0.0 also runs. */
 export const REGISTRY_IMAGE = 'registry:3.0.0';
@@ -89,63 +90,47 @@ export class Registry extends NamespacedConstruct {
     const podLabels = selectorLabels(id_);
     const tmp = scratchVolume('tmp', '/tmp');
     new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { name: this.name, labels }, automountServiceAccountToken: false });
-    const ports = [{ name: 'http', port: PORT, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }];
-    new k8s.KubeService(this, 'Service', { metadata: { name: this.name, labels }, spec: { type: 'ClusterIP', selector: podLabels, ports } });
-    new k8s.KubeService(this, 'Headless', { metadata: { name: `${this.name}-headless`, labels }, spec: { clusterIp: 'None', selector: podLabels, ports } });
+    const identity = { name: this.name, labels, podLabels, ports: [{ name: 'http', port: PORT }] };
+    renderServerServices(this, identity);
 
     const config = toYaml(this.configFile());
     new k8s.KubeConfigMap(this, 'Config', { metadata: { name: `${this.name}-config`, labels }, data: { 'config.yml': config } });
-    new k8s.KubeStatefulSet(this, 'Resource', {
-      metadata: { name: this.name, labels, annotations: dataProtection() },
-      spec: {
-        serviceName: `${this.name}-headless`,
-        replicas: 1,
-        revisionHistoryLimit: 3,
-        selector: { matchLabels: podLabels },
-        template: {
-          // A changed config file restarts the registry.
-          metadata: { labels, annotations: { 'checksum/config': createHash('sha256').update(config).digest('hex') } },
-          spec: {
-            serviceAccountName: this.name,
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            securityContext: restrictedPodSecurityContext(UID),
-            containers: [{
-              name: 'registry',
-              image: this.image.ref,
-              ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
-              env: [
-                // Environment variables override the config file; the secret stays a reference.
-                { name: 'REGISTRY_HTTP_SECRET', valueFrom: { secretKeyRef: { name: this.httpSecret.name, key: this.httpSecret.key } } },
-                // Distribution 3 exports traces over OTLP by default; there is no collector here.
-                { name: 'OTEL_TRACES_EXPORTER', value: 'none' },
-              ],
-              resources: resourceRequirements(props.resources, { cpuRequest: '50m', memoryRequest: '64Mi', memoryLimit: '256Mi' }),
-              readinessProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromString('http') }, initialDelaySeconds: 3, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
-              livenessProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromString('http') }, initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 3 },
-              securityContext: restrictedContainerSecurityContext(),
-              volumeMounts: [
-                { name: 'data', mountPath: DATA },
-                { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-                { name: 'auth', mountPath: AUTH_DIR, readOnly: true },
-                tmp.mount,
-              ],
-            }],
-            volumes: [
-              { name: 'config', configMap: { name: `${this.name}-config` } },
-              { name: 'auth', secret: { secretName: this.htpasswd.name, items: [{ key: this.htpasswd.key, path: 'htpasswd' }] } },
-              tmp.volume,
-            ],
-          },
-        },
-        volumeClaimTemplates: [{
-          metadata: { name: 'data', labels, annotations: dataProtection() },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            storageClassName: props.storageClassName,
-            resources: { requests: { storage: k8s.Quantity.fromString(size) } },
-          },
+    renderStatefulServer(this, {
+      ...identity,
+      // A changed config file restarts the registry.
+      podAnnotations: { 'checksum/config': createHash('sha256').update(config).digest('hex') },
+      data: { size, storageClassName: props.storageClassName },
+      pod: {
+        serviceAccountName: this.name,
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        securityContext: restrictedPodSecurityContext(UID),
+        containers: [{
+          name: 'registry',
+          image: this.image.ref,
+          ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
+          env: [
+            // Environment variables override the config file; the secret stays a reference.
+            { name: 'REGISTRY_HTTP_SECRET', valueFrom: { secretKeyRef: { name: this.httpSecret.name, key: this.httpSecret.key } } },
+            // Distribution 3 exports traces over OTLP by default; there is no collector here.
+            { name: 'OTEL_TRACES_EXPORTER', value: 'none' },
+          ],
+          resources: resourceRequirements(props.resources, { cpuRequest: '50m', memoryRequest: '64Mi', memoryLimit: '256Mi' }),
+          readinessProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromString('http') }, initialDelaySeconds: 3, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+          livenessProbe: { httpGet: { path: '/', port: k8s.IntOrString.fromString('http') }, initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 3 },
+          securityContext: restrictedContainerSecurityContext(),
+          volumeMounts: [
+            { name: 'data', mountPath: DATA },
+            { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+            { name: 'auth', mountPath: AUTH_DIR, readOnly: true },
+            tmp.mount,
+          ],
         }],
+        volumes: [
+          { name: 'config', configMap: { name: `${this.name}-config` } },
+          { name: 'auth', secret: { secretName: this.htpasswd.name, items: [{ key: this.htpasswd.key, path: 'htpasswd' }] } },
+          tmp.volume,
+        ],
       },
     });
 

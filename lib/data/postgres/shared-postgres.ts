@@ -13,6 +13,7 @@ import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels
 import { addMetricsEndpoint, exporterContainer } from '../../services/monitoring/scrape';
 import { NamespacedConstruct } from '../../core/platform';
 import { DeriveStages } from '../../core/registry';
+import { renderServerServices, renderStatefulServer } from '../stateful-server';
 import { immutableJobAnnotations } from '../../core/job-annotations';
 import { backupScript, restoreScript, s3UploadScript } from './backup';
 import { isSettingName, postgresqlConf, PostgresSettingValue } from './config';
@@ -549,101 +550,61 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
       data: { 'postgresql.conf': conf },
     });
 
-    const headless = `${this.name}-headless`;
-    new k8s.KubeService(this, 'HeadlessService', {
-      metadata: { name: headless, labels },
-      spec: {
-        clusterIp: 'None',
-        selector: podLabels,
-        ports: [{ name: PORT_NAME, port: PORT, targetPort: k8s.IntOrString.fromString(PORT_NAME), protocol: 'TCP' }],
-      },
-    });
-    new k8s.KubeService(this, 'Service', {
-      metadata: { name: this.name, labels },
-      spec: {
-        type: 'ClusterIP',
-        selector: podLabels,
-        ports: [{ name: PORT_NAME, port: PORT, targetPort: k8s.IntOrString.fromString(PORT_NAME), protocol: 'TCP' }],
-      },
-    });
+    const identity = { name: this.name, labels, podLabels, ports: [{ name: PORT_NAME, port: PORT }] };
+    renderServerServices(this, identity);
 
     // The image's entrypoint writes only PGDATA, the socket folder and (in its init scripts,
     // through mktemp) /tmp: with those on volumes the root filesystem can be read-only.
     const run = scratchVolume('run', SOCKET_DIR, '16Mi');
     const tmp = scratchVolume('tmp', '/tmp', '256Mi');
     const isReady = ['pg_isready', '--host=127.0.0.1', `--port=${PORT}`, `--username=${SUPERUSER}`, '--timeout=3'];
-    new k8s.KubeStatefulSet(this, 'Resource', {
-      metadata: { name: this.name, labels, annotations: dataProtection() },
-      spec: {
-        serviceName: headless,
-        replicas: 1,
-        revisionHistoryLimit: 3,
-        podManagementPolicy: 'OrderedReady',
-        updateStrategy: { type: 'RollingUpdate' },
-        // Scaling to 0 or deleting the StatefulSet keeps the data volume.
-        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-        selector: { matchLabels: podLabels },
-        template: {
-          metadata: {
-            labels,
-            // Most settings need a restart: a changed postgresql.conf rolls the pod.
-            annotations: { 'novahost.dev/config-sha256': sha256(conf) },
-          },
-          spec: {
-            automountServiceAccountToken: false,
-            // A Service named "postgres" would inject POSTGRES_PORT=tcp://..., which the image reads.
-            enableServiceLinks: false,
-            terminationGracePeriodSeconds: 60,
-            securityContext: this.podSecurity(),
-            containers: [{
-              name: 'postgres',
-              image: this.image,
-              args: ['-c', `config_file=${CONFIG_DIR}/postgresql.conf`],
-              ports: [{ name: PORT_NAME, containerPort: PORT, protocol: 'TCP' }],
-              env: [
-                { name: 'PGDATA', value: PGDATA },
-                { name: 'POSTGRES_USER', value: SUPERUSER },
-                { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: this.superuserPassword.name, key: this.superuserPassword.key } } },
-                { name: 'POSTGRES_INITDB_ARGS', value: '--data-checksums' },
-                // postgresql.conf comes from the ConfigMap: timescaledb-tune would only edit the
-                // unused copy in PGDATA.
-                { name: 'NO_TS_TUNE', value: 'true' },
-                { name: 'TIMESCALEDB_TELEMETRY', value: 'off' },
-              ],
-              resources: resourceRequirements(props.resources, { cpuRequest: '250m', memoryRequest: '512Mi', memoryLimit: '1Gi' }),
-              securityContext: restrictedContainerSecurityContext(),
-              // initdb on an empty volume and crash recovery may take minutes; liveness waits.
-              startupProbe: { exec: { command: isReady }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 },
-              readinessProbe: { exec: { command: isReady }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-              livenessProbe: { exec: { command: isReady }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
-              // SIGTERM is a "smart" shutdown that waits for every client to leave; pooled
-              // connections never do, and a SIGKILL after the grace period means crash recovery.
-              lifecycle: { preStop: { exec: { command: ['pg_ctl', 'stop', '-D', PGDATA, '-m', 'fast', '-w', '-t', '50'] } } },
-              volumeMounts: [
-                { name: 'data', mountPath: DATA_MOUNT },
-                { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-                run.mount,
-                tmp.mount,
-              ],
-            }, ...this.exporterContainers()],
-            volumes: [
-              { name: 'config', configMap: { name: configMap.name } },
-              run.volume,
-              tmp.volume,
-            ],
-          },
-        },
-        volumeClaimTemplates: [{
-          // Kept minimal: the controller copies this metadata onto the PVC it creates, and a
-          // tracking label there (Argo CD's label tracking uses app.kubernetes.io/instance) would
-          // make the PVC look like an extraneous object of the Application, a prune candidate.
-          metadata: { name: 'data', annotations: dataProtection() },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            storageClassName: storage.storageClassName,
-            resources: { requests: { storage: k8s.Quantity.fromString(storage.size) } },
-          },
-        }],
+    renderStatefulServer(this, {
+      ...identity,
+      // Most settings need a restart: a changed postgresql.conf rolls the pod.
+      podAnnotations: { 'novahost.dev/config-sha256': sha256(conf) },
+      data: { size: storage.size, storageClassName: storage.storageClassName },
+      pod: {
+        automountServiceAccountToken: false,
+        // A Service named "postgres" would inject POSTGRES_PORT=tcp://..., which the image reads.
+        enableServiceLinks: false,
+        terminationGracePeriodSeconds: 60,
+        securityContext: this.podSecurity(),
+        containers: [{
+          name: 'postgres',
+          image: this.image,
+          args: ['-c', `config_file=${CONFIG_DIR}/postgresql.conf`],
+          ports: [{ name: PORT_NAME, containerPort: PORT, protocol: 'TCP' }],
+          env: [
+            { name: 'PGDATA', value: PGDATA },
+            { name: 'POSTGRES_USER', value: SUPERUSER },
+            { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: this.superuserPassword.name, key: this.superuserPassword.key } } },
+            { name: 'POSTGRES_INITDB_ARGS', value: '--data-checksums' },
+            // postgresql.conf comes from the ConfigMap: timescaledb-tune would only edit the
+            // unused copy in PGDATA.
+            { name: 'NO_TS_TUNE', value: 'true' },
+            { name: 'TIMESCALEDB_TELEMETRY', value: 'off' },
+          ],
+          resources: resourceRequirements(props.resources, { cpuRequest: '250m', memoryRequest: '512Mi', memoryLimit: '1Gi' }),
+          securityContext: restrictedContainerSecurityContext(),
+          // initdb on an empty volume and crash recovery may take minutes; liveness waits.
+          startupProbe: { exec: { command: isReady }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60 },
+          readinessProbe: { exec: { command: isReady }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+          livenessProbe: { exec: { command: isReady }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+          // SIGTERM is a "smart" shutdown that waits for every client to leave; pooled
+          // connections never do, and a SIGKILL after the grace period means crash recovery.
+          lifecycle: { preStop: { exec: { command: ['pg_ctl', 'stop', '-D', PGDATA, '-m', 'fast', '-w', '-t', '50'] } } },
+          volumeMounts: [
+            { name: 'data', mountPath: DATA_MOUNT },
+            { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+            run.mount,
+            tmp.mount,
+          ],
+        }, ...this.exporterContainers()],
+        volumes: [
+          { name: 'config', configMap: { name: configMap.name } },
+          run.volume,
+          tmp.volume,
+        ],
       },
     });
   }

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { configError, pathOf, PlatformError } from '../../core/errors';
-import { dataProtection, SyncWave } from '../../core/annotations';
+import { SyncWave } from '../../core/annotations';
 import {
   CacheHandle, CacheOptions, CacheProvider, SecretKeyReference, ServerEndpoint, ServiceConsumer,
 } from '../../core/handles';
@@ -11,6 +11,7 @@ import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels
 import { addMetricsEndpoint, exporterContainer } from '../../services/monitoring/scrape';
 import { NamespacedConstruct } from '../../core/platform';
 import { DeriveStages } from '../../core/registry';
+import { renderServerServices, renderStatefulServer, StatefulServerIdentity } from '../stateful-server';
 import {
   appAclUser, ASSEMBLE_ACL_SCRIPT, assembleAclCommand, renderAclTemplate, RESERVED_USERS, systemAclUsers, SystemUsers,
 } from './acl';
@@ -312,18 +313,11 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
   }
 
   private renderServices(): void {
-    const labels = standardLabels(this.identity);
-    const ports = [{ name: PORT_NAME, port: REDIS_PORT, targetPort: k8s.IntOrString.fromString(PORT_NAME), protocol: 'TCP' }];
-    new k8s.KubeService(this, 'Service', {
-      metadata: { name: this.name, labels },
-      spec: { type: 'ClusterIP', selector: this.server.podLabels, ports },
-    });
-    // The StatefulSet's governing Service: stable DNS for the pod, published before it is ready so
-    // that a recovering server can be reached for diagnosis.
-    new k8s.KubeService(this, 'Headless', {
-      metadata: { name: this.headlessServiceName, labels },
-      spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: this.server.podLabels, ports },
-    });
+    renderServerServices(this, this.serverIdentity());
+  }
+
+  private serverIdentity(): StatefulServerIdentity {
+    return { name: this.name, labels: standardLabels(this.identity), podLabels: this.server.podLabels, ports: [{ name: PORT_NAME, port: REDIS_PORT }] };
   }
 
   /** redis.conf, the ACL template and the assembly script, as the ConfigMap holds them. */
@@ -356,90 +350,72 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
     const aclMount = { name: 'acl', mountPath: RedisPaths.ACL_DIR };
     const containerSecurity = restrictedContainerSecurityContext();
 
-    new k8s.KubeStatefulSet(this, 'Resource', {
-      metadata: { name: this.name, labels, annotations: dataProtection() },
-      spec: {
-        serviceName: this.headlessServiceName,
-        replicas: 1,
-        revisionHistoryLimit: 3,
-        podManagementPolicy: 'OrderedReady',
-        updateStrategy: { type: 'RollingUpdate' },
-        selector: { matchLabels: this.server.podLabels },
-        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-        template: {
-          metadata: { labels, annotations: { 'checksum/config': checksum } },
-          spec: {
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            // A snapshot on shutdown (RDB) may take a while; SIGKILL before it ends loses it.
-            terminationGracePeriodSeconds: 60,
-            securityContext: restrictedPodSecurityContext(REDIS_UID),
-            initContainers: [{
-              name: 'assemble-acl',
-              image: this.image.ref,
-              command: assembleAclCommand(),
-              resources: resourceRequirements({ cpuRequest: '10m', memoryRequest: '16Mi', memoryLimit: '32Mi' }),
-              securityContext: containerSecurity,
-              volumeMounts: [
-                configMount,
-                aclMount,
-                { name: 'passwords', mountPath: RedisPaths.PASSWORDS, readOnly: true },
-              ],
-            }],
-            containers: [{
-              name: 'redis',
-              image: this.image.ref,
-              command: ['redis-server', `${RedisPaths.CONFIG}/${CONFIG_FILE}`],
-              // redis.conf has no `dir`: the working directory is the data directory.
-              workingDir: RedisPaths.DATA,
-              ports: [{ name: PORT_NAME, containerPort: REDIS_PORT, protocol: 'TCP' }],
-              env: [{
-                // redis-cli reads its password from here, so the probes authenticate without
-                // putting the password on a command line.
-                name: 'REDISCLI_AUTH',
-                valueFrom: { secretKeyRef: { name: this.systemSecretName(SystemUsers.HEALTHCHECK), key: PASSWORD_KEY } },
-              }],
-              resources: resourceRequirements(this.resources),
-              startupProbe: healthProbe({ periodSeconds: 5, failureThreshold: 60 }),
-              readinessProbe: healthProbe({ periodSeconds: 10, failureThreshold: 3 }),
-              livenessProbe: healthProbe({ periodSeconds: 20, failureThreshold: 3 }),
-              securityContext: containerSecurity,
-              volumeMounts: [
-                { name: 'data', mountPath: RedisPaths.DATA },
-                configMount,
-                { ...aclMount, readOnly: true },
-                tmp.mount,
-              ],
-            }, ...this.exporterContainers()],
-            volumes: [
-              { name: 'config', configMap: { name: this.configMapName, defaultMode: 0o444 } },
-              // Memory-backed: the assembled file holds password hashes, never on a node's disk.
-              { name: 'acl', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
-              {
-                name: 'passwords',
-                projected: {
-                  // Owned by root, readable by the pod's group (fsGroup 999) only.
-                  defaultMode: 0o440,
-                  sources: users.map((user) => ({
-                    secret: {
-                      name: systemUsers.includes(user) ? this.systemSecretName(user) : this.userSecretName(user),
-                      items: [{ key: PASSWORD_KEY, path: user }],
-                    },
-                  })),
-                },
-              },
-              tmp.volume,
-            ],
-          },
-        },
-        volumeClaimTemplates: [{
-          metadata: { name: 'data', labels, annotations: dataProtection() },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            storageClassName: this.storageClass,
-            resources: { requests: { storage: k8s.Quantity.fromString(this.storageSize) } },
-          },
+    renderStatefulServer(this, {
+      ...this.serverIdentity(),
+      podAnnotations: { 'checksum/config': checksum },
+      data: { size: this.storageSize, storageClassName: this.storageClass },
+      pod: {
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        // A snapshot on shutdown (RDB) may take a while; SIGKILL before it ends loses it.
+        terminationGracePeriodSeconds: 60,
+        securityContext: restrictedPodSecurityContext(REDIS_UID),
+        initContainers: [{
+          name: 'assemble-acl',
+          image: this.image.ref,
+          command: assembleAclCommand(),
+          resources: resourceRequirements({ cpuRequest: '10m', memoryRequest: '16Mi', memoryLimit: '32Mi' }),
+          securityContext: containerSecurity,
+          volumeMounts: [
+            configMount,
+            aclMount,
+            { name: 'passwords', mountPath: RedisPaths.PASSWORDS, readOnly: true },
+          ],
         }],
+        containers: [{
+          name: 'redis',
+          image: this.image.ref,
+          command: ['redis-server', `${RedisPaths.CONFIG}/${CONFIG_FILE}`],
+          // redis.conf has no `dir`: the working directory is the data directory.
+          workingDir: RedisPaths.DATA,
+          ports: [{ name: PORT_NAME, containerPort: REDIS_PORT, protocol: 'TCP' }],
+          env: [{
+            // redis-cli reads its password from here, so the probes authenticate without
+            // putting the password on a command line.
+            name: 'REDISCLI_AUTH',
+            valueFrom: { secretKeyRef: { name: this.systemSecretName(SystemUsers.HEALTHCHECK), key: PASSWORD_KEY } },
+          }],
+          resources: resourceRequirements(this.resources),
+          startupProbe: healthProbe({ periodSeconds: 5, failureThreshold: 60 }),
+          readinessProbe: healthProbe({ periodSeconds: 10, failureThreshold: 3 }),
+          livenessProbe: healthProbe({ periodSeconds: 20, failureThreshold: 3 }),
+          securityContext: containerSecurity,
+          volumeMounts: [
+            { name: 'data', mountPath: RedisPaths.DATA },
+            configMount,
+            { ...aclMount, readOnly: true },
+            tmp.mount,
+          ],
+        }, ...this.exporterContainers()],
+        volumes: [
+          { name: 'config', configMap: { name: this.configMapName, defaultMode: 0o444 } },
+          // Memory-backed: the assembled file holds password hashes, never on a node's disk.
+          { name: 'acl', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } },
+          {
+            name: 'passwords',
+            projected: {
+              // Owned by root, readable by the pod's group (fsGroup 999) only.
+              defaultMode: 0o440,
+              sources: users.map((user) => ({
+                secret: {
+                  name: systemUsers.includes(user) ? this.systemSecretName(user) : this.userSecretName(user),
+                  items: [{ key: PASSWORD_KEY, path: user }],
+                },
+              })),
+            },
+          },
+          tmp.volume,
+        ],
       },
     });
   }
