@@ -1,0 +1,110 @@
+// SharedPostgres' settings resolved once, in the constructor: postgresql.conf, backups, volumes.
+import { IConstruct } from 'constructs';
+import { configError } from '../../core/errors';
+import { pinnedImage } from '../../core/image';
+import { checkName, NameRules } from '../../core/names';
+import { isSettingName, PostgresSettingValue } from './config';
+import { PORT, PostgresBackup, PostgresSettings, PostgresStorage, SOCKET_DIR } from './props';
+
+/** Backups with their defaults applied. */
+export type ResolvedBackup = PostgresBackup & { enabled: boolean; schedule: string; retentionDays: number };
+
+/** A volume with its size resolved. */
+export type ResolvedStorage = Required<Pick<PostgresStorage, 'size'>> & PostgresStorage;
+
+/** postgresql.conf settings, in file order: the platform's, then `extra` (sorted) over them. */
+export function resolveSettings(scope: IConstruct, s: PostgresSettings, sharedPreloadLibraries: readonly string[]): Array<[string, PostgresSettingValue]> {
+  const memory = (field: keyof PostgresSettings, value: string | undefined, fallback: string): string => {
+    const v = value ?? fallback;
+    if (typeof v !== 'string' || !/^[1-9][0-9]*(kB|MB|GB)$/.test(v)) {
+      throw configError(scope, { field: `settings.${field}`, value, problem: 'is not a PostgreSQL memory size', fix: `write it as a whole number with kB, MB or GB, e.g. "${fallback}"` });
+    }
+    return v;
+  };
+  const maxConnections = s.maxConnections ?? 100;
+  if (!Number.isInteger(maxConnections) || maxConnections < 10 || maxConnections > 1000) {
+    throw configError(scope, { field: 'settings.maxConnections', value: s.maxConnections, problem: 'is not a whole number from 10 to 1000', fix: 'keep it near 100 on a small node; each connection costs memory' });
+  }
+  const timescale = sharedPreloadLibraries.includes('timescaledb');
+  const settings = new Map<string, PostgresSettingValue>([
+    ['listen_addresses', '*'],
+    ['port', PORT],
+    ['unix_socket_directories', SOCKET_DIR],
+    ['max_connections', maxConnections],
+    ['password_encryption', 'scram-sha-256'],
+    ['shared_preload_libraries', sharedPreloadLibraries.join(',')],
+    ['shared_buffers', memory('sharedBuffers', s.sharedBuffers, '256MB')],
+    ['effective_cache_size', memory('effectiveCacheSize', s.effectiveCacheSize, '768MB')],
+    ['work_mem', memory('workMem', s.workMem, '8MB')],
+    ['maintenance_work_mem', memory('maintenanceWorkMem', s.maintenanceWorkMem, '128MB')],
+    // Huge pages in a pod's cgroup can end in SIGBUS when the node has some; shared memory
+    // of this size gains little from them.
+    ['huge_pages', 'off'],
+    ['dynamic_shared_memory_type', 'posix'],
+    ['max_worker_processes', 16],
+    ['max_parallel_workers', 2],
+    ['max_parallel_workers_per_gather', 1],
+    ['max_parallel_maintenance_workers', 1],
+    ['wal_compression', true],
+    ['min_wal_size', '256MB'],
+    ['max_wal_size', '1GB'],
+    ['checkpoint_completion_target', 0.9],
+    ['random_page_cost', 1.1],
+    ['effective_io_concurrency', 200],
+    ['log_min_duration_statement', '2s'],
+    ['log_line_prefix', '%m [%p] %q%u@%d '],
+    ['log_timezone', 'UTC'],
+    ['timezone', 'UTC'],
+    ['datestyle', 'iso, mdy'],
+    ['default_text_search_config', 'pg_catalog.english'],
+    ...(timescale ? [
+      ['timescaledb.telemetry_level', 'off'],
+      // One scheduler per TimescaleDB database plus job workers; within max_worker_processes.
+      ['timescaledb.max_background_workers', 8],
+    ] as Array<[string, PostgresSettingValue]> : []),
+  ]);
+  for (const [name, value] of Object.entries(s.extra ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!isSettingName(name) || !['string', 'number', 'boolean'].includes(typeof value)) {
+      throw configError(scope, { field: `settings.extra.${name}`, value, problem: 'is not a postgresql.conf setting', fix: 'use a setting name such as "work_mem" with a string, number or boolean value' });
+    }
+    settings.set(name, value);
+  }
+  return [...settings.entries()];
+}
+
+/** Backups with defaults, validated. */
+export function resolveBackup(scope: IConstruct, b: PostgresBackup): ResolvedBackup {
+  const schedule = b.schedule ?? '17 3 * * *';
+  if (typeof schedule !== 'string' || !/^(\S+\s+){4}\S+$/.test(schedule.trim())) {
+    throw configError(scope, { field: 'backup.schedule', value: b.schedule, problem: 'is not a five-field cron schedule', fix: 'write it like "17 3 * * *" (03:17 UTC daily)' });
+  }
+  const retentionDays = b.retentionDays ?? 7;
+  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
+    throw configError(scope, { field: 'backup.retentionDays', value: b.retentionDays, problem: 'is not a whole number of days from 1 to 3650', fix: 'use e.g. 7 (a week of nightly dumps)' });
+  }
+  if (b.s3) {
+    const s3 = b.s3;
+    if (!/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(s3.endpoint ?? '')) {
+      throw configError(scope, { field: 'backup.s3.endpoint', value: s3.endpoint, problem: 'is not an http(s) endpoint URL without a path', fix: 'use e.g. "https://s3.eu-central-1.amazonaws.com" or "https://minio.example.com"' });
+    }
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.bucket ?? '')) {
+      throw configError(scope, { field: 'backup.s3.bucket', value: s3.bucket, problem: 'is not an S3 bucket name', fix: 'use 3-63 lower-case letters, digits, "." and "-"' });
+    }
+    if (s3.prefix !== undefined && !/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/.test(s3.prefix)) {
+      throw configError(scope, { field: 'backup.s3.prefix', value: s3.prefix, problem: 'is not a key prefix without leading or trailing "/"', fix: 'use e.g. "novahost/postgres"' });
+    }
+    checkName(scope, 'backup.s3.credentialsSecret', s3.credentialsSecret, NameRules.DNS1123_SUBDOMAIN);
+    pinnedImage(scope, 'backup.s3.image', s3.image ?? 'amazon/aws-cli:2.17.0');
+  }
+  return { ...b, enabled: b.enabled ?? true, schedule: schedule.trim(), retentionDays };
+}
+
+/** A volume's size and class, validated. */
+export function storageOf(scope: IConstruct, field: string, s: PostgresStorage | undefined): ResolvedStorage {
+  const size = s?.size ?? '20Gi';
+  if (typeof size !== 'string' || !/^[1-9][0-9]*(Mi|Gi|Ti)$/.test(size)) {
+    throw configError(scope, { field: `${field}.size`, value: s?.size, problem: 'is not a storage size', fix: 'write a whole number with Mi, Gi or Ti, e.g. "20Gi"' });
+  }
+  if (s?.storageClassName !== undefined) checkName(scope, `${field}.storageClassName`, s.storageClassName, NameRules.DNS1123_SUBDOMAIN);
+  return { size, storageClassName: s?.storageClassName };
+}
