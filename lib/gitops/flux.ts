@@ -1,5 +1,6 @@
+// Flux as the GitOps engine: a Kustomization per namespace folder and a HelmRelease per chart,
+// ordered by waves, plus optional image automation.
 import * as path from 'path';
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { GitRepository } from '../../imports/flux-gitrepository-source.toolkit.fluxcd.io';
 import { HelmRelease as FluxHelmRelease, HelmReleaseSpecChartSpecSourceRefKind, HelmReleaseSpecInstallCrds, HelmReleaseSpecUpgradeCrds } from '../../imports/flux-helmrelease-helm.toolkit.fluxcd.io';
@@ -23,6 +24,10 @@ import { NamespaceChart } from '../core/namespace-chart';
 import { SyncWave } from '../core/annotations';
 import { declareGitOpsEngine, GitOpsEngine, twoEnginesProblem } from '../core/gitops-engine';
 import { DeriveStages } from '../core/registry';
+import { HelmRepositoryObject } from './flux-objects';
+
+export { HelmRepositoryObject } from './flux-objects';
+export type { HelmRepositorySpec } from './flux-objects';
 import { declareSecrets } from '../core/secrets';
 
 /** The Flux version whose CRDs (and controllers) the rendered objects are written for. */
@@ -410,29 +415,4 @@ function repositoryName(scope: Construct, url: string): string {
 
 function checkInterval(scope: Construct, field: string, value: string): string {
   return checkGoDuration(scope, field, value);
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/**
- * `source.toolkit.fluxcd.io/v1` HelmRepository, the fields the platform uses. No CRD file of it is
- * kept in this repository (shared/crds has none), so unlike the imported classes it is not checked
- * against the CRD schema by tsc; __tests__/gitops/flux.test.ts checks it against a minimal schema
- * written from the Flux API reference (source-controller v1.x: url, type, interval).
- */
-export interface HelmRepositorySpec {
-  /** `https://...` or `oci://...`. */
-  readonly url: string;
-  /** @default 'default' (an index.yaml repository) */
-  readonly type?: 'default' | 'oci';
-  readonly interval: string;
-  readonly secretRef?: { readonly name: string };
-}
-
-export class HelmRepositoryObject extends ApiObject {
-  public static readonly GVK = { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmRepository' } as const;
-
-  constructor(scope: Construct, id: string, props: { metadata: { name: string; labels?: Record<string, string> }; spec: HelmRepositorySpec }) {
-    super(scope, id, { ...HelmRepositoryObject.GVK, metadata: props.metadata, spec: props.spec });
-  }
 }

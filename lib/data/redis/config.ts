@@ -93,20 +93,6 @@ export function parseMaxmemory(scope: IConstruct | string, field: string, value:
   return bytes;
 }
 
-const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
-const QUANTITY_UNITS: Record<string, number> = {
-  '': 1, 'Ki': 1024, 'Mi': 1024 ** 2, 'Gi': 1024 ** 3, 'Ti': 1024 ** 4, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12,
-};
-
-/** Bytes of a Kubernetes memory or storage quantity (`512Mi`, `1G`); throws a configError otherwise. */
-export function parseByteQuantity(scope: IConstruct | string, field: string, value: string): number {
-  const m = typeof value === 'string' ? QUANTITY.exec(value) : null;
-  if (!m || Number(m[1]) <= 0) {
-    throw configError(scope, { field, value, problem: 'is not a positive Kubernetes byte quantity', fix: 'use a quantity such as "512Mi" or "2Gi"' });
-  }
-  return Number(m[1]) * QUANTITY_UNITS[m[2] ?? ''];
-}
-
 export interface RedisConfOptions {
   readonly databases: number;
   readonly maxmemory: string;

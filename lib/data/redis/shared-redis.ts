@@ -1,3 +1,5 @@
+// SharedRedis: one Redis for every app, with a stable logical database and an ACL user per app;
+// passwords reach the server only as hashes assembled at pod start.
 import { createHash } from 'crypto';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -16,16 +18,19 @@ import {
   appAclUser, ASSEMBLE_ACL_SCRIPT, assembleAclCommand, renderAclTemplate, RESERVED_USERS, systemAclUsers, SystemUsers,
 } from './acl';
 import {
-  ACL_TEMPLATE_FILE, ASSEMBLE_SCRIPT_FILE, CONFIG_FILE, EvictionPolicies, EvictionPolicy, parseByteQuantity,
+  ACL_TEMPLATE_FILE, ASSEMBLE_SCRIPT_FILE, CONFIG_FILE, EvictionPolicies, EvictionPolicy,
   parseMaxmemory, Persistence, PersistenceMode, REDIS_PORT, RedisPaths, renderRedisConf,
 } from './config';
 import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
 } from '../../core/security';
 import { declareSecrets } from '../../core/secrets';
+import { memoryBytes } from '../../core/quantity';
+import { GENERATED_PASSWORD, PASSWORD_KEY, RedisCache } from './cache';
+import { MAXMEMORY_SHARE_OF_LIMIT, SharedRedisProps } from './props';
 
-/** Passwords are random and URL-safe: they sit inside REDIS_URL. */
-const GENERATED_PASSWORD = { kind: 'generated', length: 32 } as const;
+export type { SharedRedisProps } from './props';
+
 
 export { EvictionPolicies, Persistence } from './config';
 export type { EvictionPolicy, PersistenceMode } from './config';
@@ -36,54 +41,7 @@ const REDIS_UID = 999;
 export const REDIS_EXPORTER_IMAGE = 'oliver006/redis_exporter:v1.67.0';
 const METRICS_PORT = 9121;
 const PORT_NAME = 'redis';
-const PASSWORD_KEY = 'password';
 const DEFAULT_RESOURCES: ResourceSpec = { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '512Mi' };
-/**
- * maxmemory may use at most this share of the container's memory limit: the rest is for
- * fragmentation, client buffers and the copy-on-write pages of the fork that rewrites the AOF or
- * writes a snapshot. Beyond it the kernel kills Redis before Redis refuses a write.
- */
-const MAXMEMORY_SHARE_OF_LIMIT = 0.75;
-
-export interface SharedRedisProps {
-  /** Namespace of the server. @default 'shared' */
-  readonly namespace?: string;
-  /**
-   * Redis image, pinned. Any Redis-compatible server with `redis-server`, `redis-cli`, `sh` and
-   * `sha256sum` that runs as uid 999 works (Valkey's images do).
-   * @default 'redis:7.4.6-alpine'
-   */
-  readonly image?: string;
-  /** How data survives a restart. @default Persistence.AOF (append-only file, fsync every second) */
-  readonly persistence?: PersistenceMode;
-  /**
-   * Memory for data, in redis.conf units (`kb`, `mb`, `gb`); at most 75% of the memory limit.
-   * @default '256mb'
-   */
-  readonly maxmemory?: string;
-  /** What happens at maxmemory. @default EvictionPolicies.NO_EVICTION (writes fail, no key is lost) */
-  readonly evictionPolicy?: EvictionPolicy;
-  /** Number of logical databases; an app's index must be below it. @default 16 */
-  readonly databases?: number;
-  /** Size of the data volume. @default '2Gi' */
-  readonly storageSize?: string;
-  /** StorageClass of the data volume. @default - the cluster's default StorageClass */
-  readonly storageClass?: string;
-  /** @default 50m CPU and 128Mi memory requested, 512Mi memory limit (room for maxmemory), no CPU limit */
-  readonly resources?: ResourceSpec;
-  /**
-   * Run a redis_exporter sidecar (as an ACL user that may only read INFO and diagnostics) and a
-   * ServiceMonitor. Needs a Monitoring construct in the platform. @default false
-   */
-  readonly metrics?: boolean;
-  /**
-   * Confine each app's ACL user to keys and channels `<app>:*` unless the app opts out with
-   * `keyPrefix: false`. Without a prefix only the logical database separates apps, and any app can
-   * SELECT another's database.
-   * @default true
-   */
-  readonly keyPrefix?: boolean;
-}
 
 /**
  * A single Redis shared by the platform's apps. Each app gets its own ACL user, password and
@@ -145,13 +103,13 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
       throw configError(this, { field: 'databases', value: props.databases, problem: 'is not a whole number ≥ 1', fix: 'use 16 (the Redis default) or more' });
     }
     this.storageSize = props.storageSize ?? '2Gi';
-    parseByteQuantity(this, 'storageSize', this.storageSize);
+    memoryBytes(this, 'storageSize', this.storageSize);
     if (props.storageClass !== undefined) checkName(this, 'storageClass', props.storageClass, NameRules.DNS1123_SUBDOMAIN);
     this.storageClass = props.storageClass;
     this.resources = { ...DEFAULT_RESOURCES, ...props.resources };
     this.maxmemory = props.maxmemory ?? '256mb';
     const maxmemoryBytes = parseMaxmemory(this, 'maxmemory', this.maxmemory);
-    const limitBytes = parseByteQuantity(this, 'resources.memoryLimit', this.resources.memoryLimit!);
+    const limitBytes = memoryBytes(this, 'resources.memoryLimit', this.resources.memoryLimit!);
     if (maxmemoryBytes > limitBytes * MAXMEMORY_SHARE_OF_LIMIT) {
       throw configError(this, {
         field: 'maxmemory',
@@ -428,51 +386,4 @@ export const HEALTH_CHECK_SCRIPT =
 function healthProbe(timing: { periodSeconds: number; failureThreshold: number }): k8s.Probe {
   // redis-cli exits 0 on an error reply (NOAUTH, WRONGPASS, LOADING), so the reply is compared.
   return { exec: { command: ['sh', '-c', HEALTH_CHECK_SCRIPT] }, timeoutSeconds: 5, ...timing };
-}
-
-/** One app's cache on a SharedRedis. */
-class RedisCache implements CacheHandle {
-  public readonly server: ServerEndpoint;
-  public readonly password: SecretKeyReference;
-  /** The same password, in the server's namespace, for the ACL file. */
-  public readonly serverPassword: SecretKeyReference;
-
-  constructor(
-    redis: SharedRedis,
-    public readonly consumer: ServiceConsumer,
-    public readonly user: string,
-    public readonly index: number,
-    public readonly keyPrefix: string | undefined,
-  ) {
-    this.server = redis.server;
-    const appSecret = checkName(consumer, 'cache password secret', `${user}-${redis.name}`, NameRules.DNS1123_SUBDOMAIN);
-    const serverSecret = redis.userSecretName(user);
-    this.password = {
-      namespace: consumer.namespace,
-      name: appSecret,
-      key: PASSWORD_KEY,
-      description: `password of Redis user "${user}" on ${pathOf(redis)}; the same value as ${redis.namespace}/${serverSecret}; random, URL-safe, at least 16 characters, e.g. \`openssl rand -hex 24\``,
-      value: { ...GENERATED_PASSWORD, group: `${redis.namespace}/${redis.name}/${user}` },
-    };
-    this.serverPassword = {
-      namespace: redis.namespace,
-      name: serverSecret,
-      key: PASSWORD_KEY,
-      description: `password of Redis user "${user}" for the server's ACL file; the same value as ${consumer.namespace}/${appSecret}`,
-      value: { ...GENERATED_PASSWORD, group: `${redis.namespace}/${redis.name}/${user}` },
-    };
-  }
-
-  /**
-   * `REDIS_PASSWORD` from the app's Secret, then `REDIS_URL` built from it by Kubernetes' `$(VAR)`
-   * expansion (so the password is never in the manifest), then `REDIS_KEY_PREFIX` in prefix mode.
-   */
-  public envVars(): k8s.EnvVar[] {
-    const env: k8s.EnvVar[] = [
-      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: this.password.name, key: this.password.key } } },
-      { name: 'REDIS_URL', value: `redis://${this.user}:$(REDIS_PASSWORD)@${this.server.host}:${this.server.port}/${this.index}` },
-    ];
-    if (this.keyPrefix !== undefined) env.push({ name: 'REDIS_KEY_PREFIX', value: this.keyPrefix });
-    return env;
-  }
 }

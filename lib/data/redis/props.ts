@@ -1,0 +1,50 @@
+// SharedRedis' props: server settings, persistence, storage, resources and the isolation mode.
+import { ResourceSpec } from '../../core/security';
+import { EvictionPolicy, PersistenceMode } from './config';
+
+/**
+ * maxmemory may use at most this share of the container's memory limit: the rest is for
+ * fragmentation, client buffers and the copy-on-write pages of the fork that rewrites the AOF or
+ * writes a snapshot. Beyond it the kernel kills Redis before Redis refuses a write.
+ */
+export const MAXMEMORY_SHARE_OF_LIMIT = 0.75;
+
+export interface SharedRedisProps {
+  /** Namespace of the server. @default 'shared' */
+  readonly namespace?: string;
+  /**
+   * Redis image, pinned. Any Redis-compatible server with `redis-server`, `redis-cli`, `sh` and
+   * `sha256sum` that runs as uid 999 works (Valkey's images do).
+   * @default 'redis:7.4.6-alpine'
+   */
+  readonly image?: string;
+  /** How data survives a restart. @default Persistence.AOF (append-only file, fsync every second) */
+  readonly persistence?: PersistenceMode;
+  /**
+   * Memory for data, in redis.conf units (`kb`, `mb`, `gb`); at most 75% of the memory limit.
+   * @default '256mb'
+   */
+  readonly maxmemory?: string;
+  /** What happens at maxmemory. @default EvictionPolicies.NO_EVICTION (writes fail, no key is lost) */
+  readonly evictionPolicy?: EvictionPolicy;
+  /** Number of logical databases; an app's index must be below it. @default 16 */
+  readonly databases?: number;
+  /** Size of the data volume. @default '2Gi' */
+  readonly storageSize?: string;
+  /** StorageClass of the data volume. @default - the cluster's default StorageClass */
+  readonly storageClass?: string;
+  /** @default 50m CPU and 128Mi memory requested, 512Mi memory limit (room for maxmemory), no CPU limit */
+  readonly resources?: ResourceSpec;
+  /**
+   * Run a redis_exporter sidecar (as an ACL user that may only read INFO and diagnostics) and a
+   * ServiceMonitor. Needs a Monitoring construct in the platform. @default false
+   */
+  readonly metrics?: boolean;
+  /**
+   * Confine each app's ACL user to keys and channels `<app>:*` unless the app opts out with
+   * `keyPrefix: false`. Without a prefix only the logical database separates apps, and any app can
+   * SELECT another's database.
+   * @default true
+   */
+  readonly keyPrefix?: boolean;
+}
