@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { NodeStorage, renderCloudInit, renderRegistriesYaml } from '../lib/cluster/k3s';
+import { NodeStorage, renderCloudInit, renderRegistriesYaml } from '../lib';
 
 /** Hetzner Cloud names an attached volume by its id; replace with yours (`hcloud volume describe`). */
 export const VOLUME_DEVICE = '/dev/disk/by-id/scsi-0HC_Volume_REPLACE_WITH_VOLUME_ID';

@@ -10,16 +10,8 @@
  */
 import * as path from 'path';
 import {
-  CertManager, DatabaseEnvStyles, DEFAULT_CAPACITY, IngressController, NovahostApp, Platform, PolicyException, SharedPostgres, SharedRedis,
+  assertGitOpsEngine, Authelia, CertManager, DatabaseEnvStyles, DEFAULT_CAPACITY, Flux, ImageTags, IngressController, Longhorn, NovahostApp, Platform, PolicyException, Registry, SharedPostgres, SharedRedis, TraefikInstalls, withFluxControllers, withReserved,
 } from '../lib';
-import { assertGitOpsEngine } from '../lib/core/gitops-engine';
-import { Flux, withFluxControllers } from '../lib/gitops/flux';
-import { ImageTags } from '../lib/apps/image-tags';
-import { TraefikInstalls } from '../lib/services/ingress-controller';
-import { withReserved } from '../lib/cluster/k3s';
-import { Longhorn } from '../lib/addons/longhorn';
-import { Registry } from '../lib/addons/registry';
-import { Authelia } from '../lib/addons/sso';
 
 /** The images of the apps; Flux rewrites their tags here (see docs/image-automation.md). */
 export const IMAGE_FILE = 'examples/private-cloud.images.yaml';

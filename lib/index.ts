@@ -1,35 +1,135 @@
-export * from './core/errors';
-export * from './core/names';
-export * from './core/image';
-export * from './core/security';
-export * from './core/handles';
-export * from './core/platform';
-export * from './core/helm-values';
-export * from './core/annotations';
-export * from './gitops/argocd';
-export * from './services/cert-manager';
-export * from './services/ingress-controller';
-export * from './routing/ingress-route';
-export * from './apps/novahost-app';
-export * from './network/network-policies';
-export * from './core/yaml';
-export * from './data/postgres/shared-postgres';
-export * from './data/redis/shared-redis';
-export * from './builds/builds-namespace';
-export * from './builds/build-job';
-export * from './checks/capacity';
-export * from './checks/policies';
-export * from './checks/secrets/inventory';
-export * from './checks/secrets/bootstrap';
-export * from './services/external-secrets';
-export * from './services/monitoring/monitoring';
-export * from './core/gitops-engine';
-export * from './core/namespace-chart';
-export * from './core/helm-releases';
-export * from './core/quantity';
-export * from './gitops/flux';
-export * from './apps/image-tags';
-export * from './cluster/k3s';
-export * from './addons/longhorn';
-export * from './addons/registry';
-export * from './addons/sso';
+// The package's face: every construct, props interface, handle and enum-like object users pass,
+// by name. Internals (the registry's keys, renderers, parsers) stay in their files.
+export { configError, describeProblem, pathOf, PlatformError } from './core/errors';
+export type { ProblemReport } from './core/errors';
+export {
+  checkName, hostToName, MANAGED_BY, NameRules, PART_OF, selectorLabels, standardLabels, suggestName,
+} from './core/names';
+export type { ComponentIdentity, NameRule } from './core/names';
+export { pinnedImage } from './core/image';
+export type { PinnedImage } from './core/image';
+export {
+  resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
+} from './core/security';
+export type { ResourceSpec } from './core/security';
+export { DatabaseEnvStyles } from './core/handles';
+export type {
+  CacheHandle, CacheOptions, CacheProvider, DatabaseEnvStyle, DatabaseHandle, DatabaseOptions,
+  DatabaseProvider, SecretKeyReference, SecretValue, ServerEndpoint, ServiceConsumer,
+} from './core/handles';
+export { AcmeIssuers, IngressClasses, NamespacedConstruct, Platform } from './core/platform';
+export type { AcmeIssuer, GitSource, IngressClass, PlatformProps, SynthStats } from './core/platform';
+export { chartResources } from './core/helm-values';
+export type { ArgoCdValues, CertManagerValues, ChartResources, TraefikValues } from './core/helm-values';
+export {
+  COMPARE_OPTIONS, dataProtection, FLUX_PRUNE, needsCrd, SYNC_OPTIONS, SYNC_WAVE, SyncWave,
+} from './core/annotations';
+export { APPS_PROJECT, ARGO_CD_CHART, ArgoCd, SYSTEM_PROJECT } from './gitops/argocd';
+export type { ArgoCdProps } from './gitops/argocd';
+export { CERT_MANAGER_CHART, CertManager } from './services/cert-manager';
+export type { CertManagerProps } from './services/cert-manager';
+export { IngressController, TRAEFIK_CHART, TraefikInstalls } from './services/ingress-controller';
+export type { IngressControllerProps, TraefikInstall } from './services/ingress-controller';
+export { forwardAuthOf, IngressRoute, registerForwardAuth, SSO_MIDDLEWARE } from './routing/ingress-route';
+export type { ForwardAuthProvider, IngressRouteProps, RouteBackend } from './routing/ingress-route';
+export { NovahostApp } from './apps/novahost-app';
+export type {
+  AppCacheProps, AppDatabaseProps, AppMetrics, AppService, AppServiceProps, NovahostAppProps, ProbeSpec,
+  SecretEnvSource, ServiceRoute,
+} from './apps/novahost-app';
+export {
+  KUBE_API_PORTS, NetworkPolicies, Peers, PRIVATE_RANGES, REASONS_ANNOTATION,
+} from './network/network-policies';
+export type { CidrPeer, NetworkPeer, NetworkPort, PodPeer, TrafficRule } from './network/network-policies';
+export { toYaml, toYamlStream } from './core/yaml';
+export {
+  ALPINE_POSTGRES_UID, ARGO_HOOK, ARGO_HOOK_DELETE_POLICY, BACKUP_DIR, CONFIG_DIR, DATA_MOUNT,
+  DEFAULT_POSTGRES_IMAGE, METRICS_PORT, MONITOR_PASSWORD_ENV, MONITOR_ROLE, PGDATA, PORT, PORT_NAME,
+  POSTGRES_EXPORTER_IMAGE, POSTGRES_EXTENSIONS, PostgresDatabase, SharedPostgres, SOCKET_DIR, SQL_DIR,
+  SUPERUSER,
+} from './data/postgres/shared-postgres';
+export type {
+  PostgresBackup, PostgresS3Upload, PostgresSettings, PostgresStorage, SharedPostgresProps,
+} from './data/postgres/shared-postgres';
+export {
+  EvictionPolicies, HEALTH_CHECK_SCRIPT, Persistence, REDIS_EXPORTER_IMAGE, SharedRedis,
+} from './data/redis/shared-redis';
+export type { EvictionPolicy, PersistenceMode, SharedRedisProps } from './data/redis/shared-redis';
+export {
+  BUILDS_POD_SECURITY_REASON, BuildsNamespace, CLUSTER_AND_PRIVATE_RANGES,
+} from './builds/builds-namespace';
+export type { BuildPeer, BuildsNamespaceProps } from './builds/builds-namespace';
+export {
+  BuildContainers, BuildInputs, BuildJob, BuildJobTemplate, DEFAULT_BUILD_IMAGES, fillTemplate,
+  TemplatePlaceholders,
+} from './builds/build-job';
+export type {
+  BuildArtifacts, BuildCache, BuildDestination, BuildImages, BuildJobProps, BuildJobTemplateProps,
+  BuildOptions, BuildSource, BuildTimeouts, RegistryBuildCache, VolumeBuildCache,
+} from './builds/build-job';
+export {
+  assertCapacity, capacityReport, CHART_COMPONENTS, containerRequests, DEFAULT_CAPACITY,
+  DEFAULT_SYSTEM_RESERVED, formatCapacityTable, podRequests, releasesFromApplications,
+  UNKNOWN_CHART_ESTIMATE,
+} from './checks/capacity';
+export type { CapacityReport, ChartComponent, Consumer, NodeCapacity, Resources } from './checks/capacity';
+export {
+  ALL_POLICIES, BUILDKIT_EXCEPTIONS, CHART_PODS, EXCEPTIONS_POLICY, finding, formatFindings, objectRef,
+  runPolicies,
+} from './checks/policies';
+export type { Finding, KubeObject, Policy, PolicyException } from './checks/policies';
+export { defaultEnvName, findSecretUses, secretInventory, undeclaredUses } from './checks/secrets/inventory';
+export type { InventoryKey, InventorySecret, SecretUse } from './checks/secrets/inventory';
+export { inventoryTable, kubectlScript, valueVariable } from './checks/secrets/bootstrap';
+export { EXTERNAL_SECRETS_CHART, ExternalSecrets } from './services/external-secrets';
+export type {
+  ExternalSecretsProps, ExternalSecretsValues, SecretStoreReference,
+} from './services/external-secrets';
+export {
+  addScrapeTarget, DASHBOARD_LABEL, Datasources, DEFAULT_ALERT_OPTIONS, Monitoring, MONITORING_CHARTS,
+  platformAlerts, prometheusOf,
+} from './services/monitoring/monitoring';
+export type {
+  AlertOptions, AlertRule, GrafanaOptions, LokiOptions, MonitoringProps, PrometheusHandle,
+  PrometheusOptions, ScrapeTargetProps,
+} from './services/monitoring/monitoring';
+export { assertGitOpsEngine, gitOpsEngineOf, gitOpsEngineProblem, gitOpsEngines } from './core/gitops-engine';
+export type { GitOpsEngine } from './core/gitops-engine';
+export {
+  apiGroupOf, CLUSTER_SCOPED_KINDS, manifestFile, NamespaceChart, PodSecurity,
+} from './core/namespace-chart';
+export type { NamespaceOptions, PodSecurityLevel } from './core/namespace-chart';
+export type { HelmRelease } from './core/helm-releases';
+export {
+  cpuMillis, formatCpu, formatMemory, formatMemoryApprox, memoryBytes, parseCpu, parseMemory,
+  parseQuantity,
+} from './core/quantity';
+export {
+  Flux, FLUX_CONTROLLER_REQUESTS, FLUX_VERSION, HelmRepositoryObject, onlyFolder, withFluxControllers,
+} from './gitops/flux';
+export type { AutomatedImage, FluxImageAutomationProps, FluxProps, HelmRepositorySpec } from './gitops/flux';
+export { imagePolicyMarker, ImageTags, renderImageFile } from './apps/image-tags';
+export type { ImagePolicyMarker } from './apps/image-tags';
+export {
+  HelmChartConfig, K3S_SYSTEM_NAMESPACE, K3S_VERSION, k3sServerFlags, NodeStorage,
+  REGISTRY_PASSWORD_PLACEHOLDER, renderCloudInit, renderRegistriesYaml, withReserved,
+} from './cluster/k3s';
+export type {
+  CloudInitProps, HelmChartConfigSpec, NodeStorageProfile, RegistriesYamlProps,
+} from './cluster/k3s';
+export { Longhorn, LONGHORN_CHART, RecurringJob } from './addons/longhorn';
+export type {
+  LonghornBackupTarget, LonghornProps, LonghornSchedule, LonghornValues, RecurringJobSpec,
+} from './addons/longhorn';
+export { Registry, REGISTRY_IMAGE } from './addons/registry';
+export type { RegistryProps } from './addons/registry';
+export { Authelia, AUTHELIA_CHART, AutheliaPolicies } from './addons/sso';
+export type { AutheliaPolicy, AutheliaProps, AutheliaValues } from './addons/sso';
+export {
+  diff, formatPlan, IMMUTABLE_FIELDS, plan, provisionedDatabases, refOf, STATEFUL_KINDS,
+} from './checks/plan';
+export type {
+  DestructiveChange, Manifests, NamespacePlan, ObjectChange, Plan, PlanOptions, PlanWarning,
+} from './checks/plan';
+export { loadManifests, parseManifest } from './checks/policies/load';
+export { templateJobs } from './builds/template-jobs';

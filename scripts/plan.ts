@@ -9,8 +9,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { formatPlan, Manifests, plan } from '../lib/checks/plan';
-import { loadManifests, parseManifest } from '../lib/checks/policies/load';
+import { formatPlan, loadManifests, Manifests, parseManifest, plan } from '../lib';
 
 interface Args {
   ref: string;

@@ -5,10 +5,8 @@
  *   npm run secrets -- --markdown   the table for the README
  * Nothing secret is printed: generated values are made by the script, on your machine, when it runs.
  */
-import { templateJobs } from '../lib/builds/template-jobs';
-import { inventoryTable, kubectlScript } from '../lib/checks/secrets/bootstrap';
-import { secretInventory } from '../lib/checks/secrets/inventory';
 import { platform } from '../main';
+import { inventoryTable, kubectlScript, secretInventory, templateJobs } from '../lib';
 
 const dist = [...platform.manifests().values()].flat();
 const objects = [...dist, ...templateJobs(dist)];

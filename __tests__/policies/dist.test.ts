@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { ALL_POLICIES, EXCEPTIONS, formatFindings, runPolicies } from '../../lib/checks/policies';
+import { ALL_POLICIES, formatFindings, runPolicies } from '../../lib';
+import { POLICY_EXCEPTIONS as EXCEPTIONS } from '../../policy-exceptions';
 import { loadManifests } from '../../lib/checks/policies/load';
 import { templateJobs } from '../../lib/builds/template-jobs';
 

@@ -14,9 +14,9 @@ describe('runPolicies and exceptions', () => {
   it('reports a stale exception, an unknown policy and a missing reason', () => {
     const findings = runPolicies([deployment()], [exception, { ...exception, policy: 'no-such-rule' }, { ...exception, name: 'api', reason: ' ' }], [readOnlyRootFilesystem]);
     expect(findings.map((f) => `${f.policy}: ${f.message}`)).toEqual([
-      `${EXCEPTIONS_POLICY}: stale exception for read-only-root-filesystem: demo/Deployment/web has no such finding any more; remove it from lib/policies/exceptions.ts`,
+      `${EXCEPTIONS_POLICY}: stale exception for read-only-root-filesystem: demo/Deployment/web has no such finding any more; remove it from the exceptions you pass (policy-exceptions.ts for the reference installation)`,
       `${EXCEPTIONS_POLICY}: exception names unknown policy "no-such-rule" (known: read-only-root-filesystem)`,
-      `${EXCEPTIONS_POLICY}: stale exception for read-only-root-filesystem: demo/Deployment/api has no such finding any more; remove it from lib/policies/exceptions.ts`,
+      `${EXCEPTIONS_POLICY}: stale exception for read-only-root-filesystem: demo/Deployment/api has no such finding any more; remove it from the exceptions you pass (policy-exceptions.ts for the reference installation)`,
       `${EXCEPTIONS_POLICY}: exception for read-only-root-filesystem has no reason; say why the object cannot follow the rule`,
     ]);
   });

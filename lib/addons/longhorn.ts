@@ -1,3 +1,5 @@
+// Longhorn from its Helm chart: replicated block storage for a k3s node, with a retained
+// StorageClass.
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';

@@ -1,3 +1,5 @@
+// An in-cluster container registry (CNCF Distribution) on a retained volume, served over TLS at its
+// host.
 import { createHash } from 'crypto';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';

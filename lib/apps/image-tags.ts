@@ -1,3 +1,5 @@
+// The image file (images/images.yaml) that main.ts reads app images from and image automation
+// writes.
 import * as fs from 'fs';
 import { isMap, isScalar, parseDocument } from 'yaml';
 import { configError } from '../core/errors';

@@ -1,3 +1,5 @@
+// NovahostApp: an app's services (Deployments, Services, routes, probes) wired to the data it asks
+// for.
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { configError } from '../core/errors';

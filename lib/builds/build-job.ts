@@ -1,3 +1,5 @@
+// BuildJob and BuildTemplate: image builds as Jobs declared in main.ts or filled in by the build-
+// server.
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BuildsNamespace } from './builds-namespace';

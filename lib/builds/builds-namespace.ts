@@ -1,3 +1,5 @@
+// The builds namespace: quota, limits, internet-only egress and the RBAC that lets the build-server
+// launch Jobs.
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { cpuMillis, formatCpu, formatMemory, memoryBytes } from '../core/quantity';

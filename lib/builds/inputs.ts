@@ -1,3 +1,4 @@
+// Rules for every value that reaches a build pod (git URLs and refs, image names, paths).
 import { IConstruct } from 'constructs';
 import { configError } from '../core/errors';
 

@@ -1,3 +1,4 @@
+// The one function that turns a build into a Job (clone, rootless BuildKit, optional upload).
 import { k8s } from 'cdk8s-plus-28';
 import { standardLabels } from '../core/names';
 import {

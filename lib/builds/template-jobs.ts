@@ -1,3 +1,4 @@
+// The Jobs the build-server would create from the template ConfigMaps, for the policy suite.
 import { fillTemplate, TemplatePlaceholders } from './inputs';
 
 /**

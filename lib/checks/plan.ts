@@ -1,3 +1,5 @@
+// What a change to main.ts does to the cluster, from two synthesized trees; blocks destructive
+// changes.
 import { parseMemory } from '../core/quantity';
 
 /**

@@ -1,3 +1,5 @@
+// The k3s cluster profile: its version, reserve, bundled Traefik config, registries.yaml and cloud-
+// init.
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { configError } from '../core/errors';

@@ -1,3 +1,4 @@
+// PlatformError and the one formatter of problems: construct path, field, value, problem, fix.
 import { IConstruct } from 'constructs';
 
 /**

@@ -1,3 +1,5 @@
+// Contracts between shared services and the apps that use them (database and cache handles, Secret
+// references).
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 

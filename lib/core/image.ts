@@ -1,3 +1,4 @@
+// Container image references, pinned to a version tag or a digest.
 import { IConstruct } from 'constructs';
 import { configError } from './errors';
 

@@ -1,3 +1,4 @@
+// Kubernetes name rules and the standard app.kubernetes.io labels, in one place.
 import { configError } from './errors';
 import { IConstruct } from 'constructs';
 

@@ -1,3 +1,4 @@
+// Restricted Pod Security written once: security contexts, resources and scratch volumes.
 import { k8s } from 'cdk8s-plus-28';
 
 /**

@@ -1,3 +1,5 @@
+// Argo CD as the GitOps engine: app-of-apps with one Application per namespace folder and per
+// chart.
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Application, ApplicationSpecSyncPolicy } from '../../imports/argocd-application-argoproj.io';

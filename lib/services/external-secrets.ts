@@ -1,3 +1,4 @@
+// External Secrets Operator: one ExternalSecret per Secret of the inventory, from a secret store.
 import { Construct } from 'constructs';
 import {
   ExternalSecret, ExternalSecretSpecSecretStoreRefKind, ExternalSecretSpecTargetCreationPolicy,

@@ -1,3 +1,4 @@
+// Policy: every container drops ALL capabilities and adds none.
 import { containerPolicy } from './workloads';
 
 /**

@@ -1,5 +1,5 @@
+// The policy suite: every rule, the exceptions mechanism and the findings format.
 import { dropAllCapabilities } from './drop-all-capabilities';
-import { EXCEPTIONS } from './exceptions';
 import { ingressBackends } from './ingress-backends';
 import { ingressTls } from './ingress-tls';
 import { jobLimits } from './job-limits';
@@ -23,7 +23,7 @@ import { Finding, KubeObject, objectRef, Policy, PolicyException } from './types
 import { validNames } from './valid-names';
 
 export * from './types';
-export { EXCEPTIONS } from './exceptions';
+export { BUILDKIT_EXCEPTIONS, CHART_PODS } from './exceptions';
 
 /** Every rule, in the order findings are reported. */
 export const ALL_POLICIES: readonly Policy[] = [
@@ -72,7 +72,7 @@ function exceptionFinding(e: PolicyException, message: string): Finding {
  */
 export function runPolicies(
   objects: readonly KubeObject[],
-  exceptions: readonly PolicyException[] = EXCEPTIONS,
+  exceptions: readonly PolicyException[],
   policies: readonly Policy[] = ALL_POLICIES,
 ): Finding[] {
   const findings = policies.flatMap((p) => p.check(objects));
@@ -85,7 +85,7 @@ export function runPolicies(
   const ids = new Set(policies.map((p) => p.id));
   for (const e of exceptions) {
     if (!ids.has(e.policy)) kept.push(exceptionFinding(e, `exception names unknown policy "${e.policy}" (known: ${[...ids].join(', ')})`));
-    else if (!used.has(e)) kept.push(exceptionFinding(e, `stale exception for ${e.policy}: ${objectRef(e)} has no such finding any more; remove it from lib/policies/exceptions.ts`));
+    else if (!used.has(e)) kept.push(exceptionFinding(e, `stale exception for ${e.policy}: ${objectRef(e)} has no such finding any more; remove it from the exceptions you pass (policy-exceptions.ts for the reference installation)`));
     if (!e.reason?.trim()) kept.push(exceptionFinding(e, `exception for ${e.policy} has no reason; say why the object cannot follow the rule`));
   }
   return kept;

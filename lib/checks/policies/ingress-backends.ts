@@ -1,3 +1,4 @@
+// Policy: every Ingress backend names an existing Service and port.
 import { finding, Finding, KubeObject, Policy } from './types';
 
 /**

@@ -1,3 +1,4 @@
+// Policy: every Ingress host is covered by its TLS section.
 import { finding, Finding, Policy } from './types';
 
 /** Whether a TLS host entry (possibly `*.example.com`) covers `host`. */

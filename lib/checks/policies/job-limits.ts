@@ -1,3 +1,4 @@
+// Policy: Jobs and CronJobs are bounded (deadlines, history, concurrency).
 import { finding, Finding, KubeObject, Policy } from './types';
 
 /** Argo CD deletes a hook Job itself when it has a hook-delete-policy. */

@@ -1,3 +1,4 @@
+// Reads a synthesized output folder back into objects, keyed by file and kind/name.
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';

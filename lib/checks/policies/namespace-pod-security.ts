@@ -1,3 +1,4 @@
+// Policy: every Namespace enforces a Pod Security level.
 import { finding, Policy } from './types';
 
 const LEVELS = ['restricted', 'baseline', 'privileged'];

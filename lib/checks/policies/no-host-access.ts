@@ -1,3 +1,4 @@
+// Policy: no host namespaces, host ports or host paths.
 import { containersOf, podPolicy } from './workloads';
 
 /** Host namespaces, host ports and host paths break the pod's isolation from the node. */

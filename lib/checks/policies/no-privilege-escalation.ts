@@ -1,3 +1,4 @@
+// Policy: allowPrivilegeEscalation is false in every container.
 import { containerPolicy } from './workloads';
 
 /** Without it, a setuid binary in the image can gain privileges the container did not start with. */

@@ -1,3 +1,4 @@
+// Policy: no privileged container.
 import { containerPolicy } from './workloads';
 
 /** A privileged container is root on the node: it sees every device and can leave its sandbox. */

@@ -1,3 +1,4 @@
+// Policy: no secret value written as a literal (env, args, ConfigMaps, chart values).
 import { finding, Finding, KubeObject, Policy } from './types';
 import { containersOf, podTemplates } from './workloads';
 

@@ -1,3 +1,4 @@
+// Policy: dist/ holds no Secret object.
 import { finding, Policy } from './types';
 
 /**

@@ -1,3 +1,4 @@
+// Policy: no PodDisruptionBudget blocks a node drain.
 import { finding, Finding, Policy } from './types';
 import { matchesSelector, podTemplates } from './workloads';
 

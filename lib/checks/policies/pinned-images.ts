@@ -1,3 +1,4 @@
+// Policy: every image is pinned to a version tag or a digest.
 import { containerPolicy } from './workloads';
 
 /** The tag of an image reference (after the last `/`), or undefined; `@digest` counts as pinned. */

@@ -1,3 +1,4 @@
+// Policy: container and Service port names are valid and unique.
 import { NameRules } from '../../core/names';
 import { finding, Finding, Policy } from './types';
 import { containersOf, podTemplates } from './workloads';

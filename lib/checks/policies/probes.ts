@@ -1,3 +1,4 @@
+// Policy: long-running containers have probes on ports they declare.
 import { containersOf, podPolicy } from './workloads';
 
 const PROBES = ['readinessProbe', 'livenessProbe'] as const;

@@ -1,3 +1,4 @@
+// Policy: every container has a read-only root filesystem.
 import { containerPolicy } from './workloads';
 
 /** A writable image lets an intruder persist tools; writable paths are explicit emptyDir/PVC mounts. */

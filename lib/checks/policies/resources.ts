@@ -1,3 +1,4 @@
+// Policy: every container requests CPU and memory and has a memory limit.
 import { containerPolicy } from './workloads';
 
 /**

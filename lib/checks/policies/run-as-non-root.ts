@@ -1,3 +1,4 @@
+// Policy: every pod runs as a non-root user.
 import { containerPolicy } from './workloads';
 
 /** Root in a container is root on the node after any escape; the image's USER is not trusted. */

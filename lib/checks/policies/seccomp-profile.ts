@@ -1,3 +1,4 @@
+// Policy: every pod uses the RuntimeDefault seccomp profile.
 import { containerPolicy } from './workloads';
 
 const ALLOWED = ['RuntimeDefault', 'Localhost'];

@@ -1,3 +1,4 @@
+// Policy: every Service selects pods and targets ports they have.
 import { finding, Finding, Policy } from './types';
 import { containersOf, matchesLabels, podTemplates } from './workloads';
 

@@ -1,3 +1,4 @@
+// Policy: every StatefulSet names an existing headless Service.
 import { finding, Finding, Policy } from './types';
 
 /**

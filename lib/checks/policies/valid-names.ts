@@ -1,3 +1,4 @@
+// Policy: object names and labels follow Kubernetes' name rules.
 import { NameRule, NameRules } from '../../core/names';
 import { finding, Finding, KubeObject, Policy } from './types';
 import { containersOf, podTemplates } from './workloads';

@@ -1,3 +1,4 @@
+// The pod templates of every kind that runs pods, for the rules that inspect them.
 import { finding, KubeObject, Policy } from './types';
 
 /**

@@ -1,3 +1,4 @@
+// The secrets table and the idempotent kubectl script that `npm run secrets` prints.
 import { InventorySecret } from './inventory';
 
 const shellVar = (prefix: string, id: string) => `${prefix}_${id.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '')}`;

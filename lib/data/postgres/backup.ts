@@ -1,3 +1,4 @@
+// Backup, upload and restore commands for SharedPostgres, as shell text.
 import { IDENTIFIER_PATTERN, shellQuote } from './provisioning';
 
 /**

@@ -1,3 +1,5 @@
+// Redis ACL users for SharedRedis: the template without passwords and the script that fills it at
+// pod start.
 import { ACL_FILE, ACL_TEMPLATE_FILE, ASSEMBLE_SCRIPT_FILE, RedisPaths } from './config';
 
 /**

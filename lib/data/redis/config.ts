@@ -1,3 +1,4 @@
+// redis.conf for SharedRedis, rendered as text so the tests can run it on a real redis-server.
 import { IConstruct } from 'constructs';
 import { configError } from '../../core/errors';
 

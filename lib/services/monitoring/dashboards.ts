@@ -1,3 +1,4 @@
+// Grafana dashboards, loaded from the dashboards/ folder as ConfigMaps.
 import * as fs from 'fs';
 import * as path from 'path';
 

@@ -1,7 +1,10 @@
+// Monitoring: kube-prometheus-stack, Loki and Alloy, Grafana routed with TLS, and the platform's
+// alerts.
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../../imports/prometheusoperator-prometheusrule-monitoring.coreos.com';
-import { parseMemory } from '../../core/quantity';
+import { parseQuantity } from '../../core/quantity';
+import { checkPrometheusDuration } from '../../core/duration';
 import type { CertManager } from '../cert-manager';
 import { configError } from '../../core/errors';
 import { needsCrd, SyncWave } from '../../core/annotations';
@@ -38,8 +41,6 @@ export const MONITORING_CHARTS = {
 const KPS = 'kube-prometheus-stack';
 const LOKI = 'loki';
 const ALLOY = 'alloy';
-
-const DURATION = /^[0-9]+(ms|s|m|h|d|w|y)$/;
 
 export interface PrometheusOptions {
   /** How long samples are kept. @default '7d' */
@@ -149,9 +150,9 @@ export class Monitoring extends NamespacedConstruct {
     registerPrometheus({ owner: this, pods: this.prometheus });
     const prom = props.prometheus ?? {};
     const loki = props.loki ?? {};
-    const retention = this.duration('prometheus.retention', prom.retention ?? '7d');
-    const scrapeInterval = this.duration('prometheus.scrapeInterval', prom.scrapeInterval ?? '60s');
-    const lokiRetention = this.duration('loki.retention', loki.retention ?? '168h');
+    const retention = checkPrometheusDuration(this, 'prometheus.retention', prom.retention ?? '7d');
+    const scrapeInterval = checkPrometheusDuration(this, 'prometheus.scrapeInterval', prom.scrapeInterval ?? '60s');
+    const lokiRetention = checkPrometheusDuration(this, 'loki.retention', loki.retention ?? '168h');
     const promStorage = prom.storageSize ?? '8Gi';
     const lokiStorage = loki.storageSize ?? '5Gi';
     const promBytes = this.size('prometheus.storageSize', promStorage);
@@ -391,20 +392,8 @@ export class Monitoring extends NamespacedConstruct {
     };
   }
 
-  private duration(field: string, value: string): string {
-    if (!DURATION.test(value ?? '')) {
-      throw configError(this, { field, value, problem: 'is not a Prometheus duration', fix: 'use a number and a unit, e.g. "7d", "168h" or "60s"' });
-    }
-    return value;
-  }
-
   private size(field: string, value: string): number {
-    let bytes: number;
-    try {
-      bytes = parseMemory(value);
-    } catch {
-      bytes = NaN;
-    }
+    const bytes = parseQuantity(value) ?? NaN;
     if (!(bytes >= 2 ** 30)) {
       throw configError(this, { field, value, problem: 'is not a volume size of at least 1Gi', fix: 'use a Kubernetes quantity such as "8Gi"' });
     }

@@ -1,3 +1,5 @@
+// Scrape targets: ServiceMonitors, exporter sidecars and the Prometheus rule in the network
+// policies.
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { ServiceMonitor } from '../../../imports/prometheusoperator-servicemonitor-monitoring.coreos.com';
