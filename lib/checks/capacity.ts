@@ -181,7 +181,7 @@ export const CHART_COMPONENTS: Readonly<Record<string, readonly ChartComponent[]
     { name: 'alloy', resources: 'alloy.resources', estimate: { cpu: '25m', memory: '128Mi' } },
     { name: 'config-reloader', resources: 'configReloader.resources', enabled: { path: 'configReloader.enabled', default: true }, estimate: { cpu: '10m', memory: '50Mi' } },
   ],
-  // One node, replica counts 1 (lib/longhorn.ts). The chart sets no requests; the instance manager
+  // One node, replica counts 1 (lib/addons/longhorn.ts). The chart sets no requests; the instance manager
   // requests guaranteedInstanceManagerCPU percent of the node's CPU (5% of 2 vCPU), not a values path.
   'longhorn': [
     { name: 'manager', resources: 'longhornManager.resources', estimate: { cpu: '50m', memory: '256Mi' } },
@@ -216,7 +216,7 @@ function chartConsumers(release: HelmRelease): Consumer[] {
       pods: 1,
       requests: { cpuMillis: parseCpu(UNKNOWN_CHART_ESTIMATE.cpu), memoryBytes: parseMemory(UNKNOWN_CHART_ESTIMATE.memory) },
       estimated: true,
-      note: `no requests table for chart "${release.chart}" in lib/capacity.ts CHART_COMPONENTS; counted ${UNKNOWN_CHART_ESTIMATE.cpu}/${UNKNOWN_CHART_ESTIMATE.memory}`,
+      note: `no requests table for chart "${release.chart}" in lib/checks/capacity.ts CHART_COMPONENTS; counted ${UNKNOWN_CHART_ESTIMATE.cpu}/${UNKNOWN_CHART_ESTIMATE.memory}`,
     }];
   }
   const out: Consumer[] = [];
@@ -352,7 +352,7 @@ export function formatCapacityTable(report: CapacityReport, top = 10): string {
     line(header),
     ...rows.map(line),
   ];
-  if (report.consumers.some((c) => c.estimated)) lines.push('* includes an estimate for chart components whose requests are not set (lib/capacity.ts CHART_COMPONENTS)');
+  if (report.consumers.some((c) => c.estimated)) lines.push('* includes an estimate for chart components whose requests are not set (lib/checks/capacity.ts CHART_COMPONENTS)');
   return lines.join('\n');
 }
 

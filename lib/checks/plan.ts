@@ -204,7 +204,7 @@ function storageGrowth(before: any, after: any): string[] {
 // it leaves the data in place: not destructive, but worth a warning so nobody assumes it is gone.
 // We read the provisioning SQL from ConfigMaps: a ConfigMap whose data contains `CREATE DATABASE`
 // is a provisioning ConfigMap, and its databases are the literal targets of `CREATE DATABASE x`
-// plus, for the SQL lib/postgres/provisioning.ts generates (where CREATE DATABASE takes its name
+// plus, for the SQL lib/data/postgres/provisioning.ts generates (where CREATE DATABASE takes its name
 // from a psql variable), the literals bound with `SELECT '<name>' AS db_<n> \gset`.
 // ---------------------------------------------------------------------------------------------
 

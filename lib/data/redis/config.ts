@@ -108,7 +108,7 @@ export interface RedisConfOptions {
  */
 export function renderRedisConf(o: RedisConfOptions): string {
   const lines = [
-    '# Rendered by novahost-infra (lib/redis/config.ts); edit the SharedRedis props, not this file.',
+    '# Rendered by novahost-infra (lib/data/redis/config.ts); edit the SharedRedis props, not this file.',
     '# The data directory is the working directory: /data, the PVC.',
     '',
     '# Network: every interface, IPv6 only where the pod has it ("-" makes it optional).',

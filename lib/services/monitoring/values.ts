@@ -5,7 +5,7 @@
  *
  * kube-prometheus-stack's values.yaml lists only some keys of its subcharts (grafana,
  * kube-state-metrics, prometheus-node-exporter), and the checker knows no other reference for
- * them, so their requests are not set here; lib/capacity.ts counts them with an estimate.
+ * them, so their requests are not set here; lib/checks/capacity.ts counts them with an estimate.
  */
 import type { ChartResources } from '../../core/helm-values';
 
