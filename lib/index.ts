@@ -68,11 +68,18 @@ export type {
   BuildOptions, BuildSource, BuildTimeouts, RegistryBuildCache, VolumeBuildCache,
 } from './builds/build-job';
 export {
-  assertCapacity, capacityReport, CHART_COMPONENTS, containerRequests, DEFAULT_CAPACITY,
+  assertCapacity, capacityConsumers, capacityReport, CHART_COMPONENTS, containerRequests, DEFAULT_CAPACITY,
   DEFAULT_SYSTEM_RESERVED, formatCapacityTable, podRequests, releasesFromApplications,
   UNKNOWN_CHART_ESTIMATE,
 } from './checks/capacity';
 export type { CapacityReport, ChartComponent, Consumer, NodeCapacity, Resources } from './checks/capacity';
+// Loading placement registers the capacity synth check every Platform runs.
+export { assertPlacement, formatPlacementTable, placementReport } from './checks/placement';
+export type { PlacedNode, PlacementReport, UnplacedPod } from './checks/placement';
+export { ClusterProfiles, DigitalOcean } from './cluster/profiles';
+export type { DoksPool, DoksProps, ManagedClusterProps, NodeResources } from './cluster/profiles';
+export { nodeCount, singleNodeProfile } from './core/cluster';
+export type { ClusterProfile, IngressExposure, NodePool } from './core/cluster';
 export {
   ALL_POLICIES, BUILDKIT_EXCEPTIONS, CHART_PODS, EXCEPTIONS_POLICY, finding, formatFindings, objectRef,
   runPolicies,

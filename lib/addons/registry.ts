@@ -15,6 +15,7 @@ import { toYaml } from '../core/yaml';
 import { resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume } from '../core/security';
 import { declareSecrets } from '../core/secrets';
 import { renderServerServices, renderStatefulServer } from '../data/stateful-server';
+import { checkVolumeSize, dataStorageClass } from '../core/volumes';
 
 /** CNCF Distribution 3.0.0, the registry image the docker-registry chart 3.0.0 also runs. */
 export const REGISTRY_IMAGE = 'registry:3.0.0';
@@ -71,7 +72,8 @@ export class Registry extends NamespacedConstruct {
     this.image = pinnedImage(this, 'image', props.image ?? REGISTRY_IMAGE);
     const size = props.storageSize ?? '20Gi';
     if (!/^[0-9]+(Mi|Gi|Ti)$/.test(size)) throw configError(this, { field: 'storageSize', value: size, problem: 'is not a size in Mi, Gi or Ti', fix: 'use e.g. "20Gi"' });
-    if (props.storageClassName !== undefined) checkName(this, 'storageClassName', props.storageClassName, NameRules.DNS1123_SUBDOMAIN);
+    checkVolumeSize(this, 'storageSize', size);
+    const storageClassName = dataStorageClass(this, 'storageClassName', props.storageClassName);
     this.htpasswd = {
       namespace: this.namespace,
       name: checkName(this, 'htpasswdSecret', props.htpasswdSecret ?? 'registry-htpasswd', NameRules.DNS1123_SUBDOMAIN),
@@ -101,7 +103,7 @@ export class Registry extends NamespacedConstruct {
       ...identity,
       // A changed config file restarts the registry.
       podAnnotations: { 'checksum/config': createHash('sha256').update(config).digest('hex') },
-      data: { size, storageClassName: props.storageClassName },
+      data: { size, storageClassName },
       pod: {
         serviceAccountName: this.name,
         automountServiceAccountToken: false,

@@ -18,6 +18,7 @@ import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
 } from '../core/security';
 import { declareSecrets } from '../core/secrets';
+import { availability } from './availability';
 
 /** How Kubernetes checks a container. */
 export interface ProbeSpec {
@@ -59,7 +60,7 @@ export interface AppServiceProps {
   readonly image: string;
   /** Port the container listens on; the Service exposes the same port. */
   readonly port: number;
-  /** @default 1 */
+  /** @default - the cluster profile's defaultReplicas for a routed service (1 on one node, 2 on a pool), else 1 */
   readonly replicas?: number;
   /** @default - the image's entrypoint */
   readonly command?: string[];
@@ -223,7 +224,8 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
     if (!Number.isInteger(metricsPort) || metricsPort < 1 || metricsPort > 65535) {
       throw configError(this, { field: field('metrics.port'), value: svc.metrics?.port, problem: 'is not a TCP port', fix: 'use the port the metrics endpoint listens on, 1-65535' });
     }
-    const replicas = svc.replicas ?? 1;
+    // Routed services get the cluster's default (2 on a node pool, so a drain keeps them up).
+    const replicas = svc.replicas ?? (svc.route ? this.platform.cluster.defaultReplicas : 1);
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw configError(this, { field: field('replicas'), value: svc.replicas, problem: 'is not a whole number ≥ 0', fix: 'use 1 for a small node' });
     }
@@ -252,6 +254,7 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
       automountServiceAccountToken: automountToken,
     });
 
+    const spread = availability(scope, { name, labels, podLabels, replicas });
     new k8s.KubeDeployment(scope, 'Deployment', {
       metadata: { name, labels },
       spec: {
@@ -287,6 +290,7 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
               volumeMounts: writable.map((w) => w.mount),
             }],
             volumes: writable.map((w) => w.volume),
+            topologySpreadConstraints: spread,
           },
         },
       },

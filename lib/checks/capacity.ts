@@ -3,7 +3,6 @@ import { DEFAULT_CAPACITY, DEFAULT_SYSTEM_RESERVED, NodeCapacity } from '../core
 import { PlatformError } from '../core/errors';
 import type { HelmRelease } from '../core/helm-releases';
 import { formatMemoryApprox as formatMemory, parseCpu, parseMemory } from '../core/quantity';
-import { registerSynthCheck } from '../core/synth-checks';
 
 /**
  * Does the installation fit its node? Sums the CPU and memory REQUESTS of everything deployed (what
@@ -42,6 +41,8 @@ export interface Consumer {
   /** True when some of the figure is an estimate (a chart component without requests). */
   readonly estimated: boolean;
   readonly note?: string;
+  /** A DaemonSet: one pod on every node (counted once here; the placement puts one on each node). */
+  readonly perNode?: boolean;
 }
 
 export interface CapacityReport {
@@ -118,6 +119,8 @@ export interface ChartComponent {
    * single-node install, rounded up), so the check does not count them as free.
    */
   readonly estimate: { readonly cpu: string; readonly memory: string };
+  /** A DaemonSet of the chart: one pod on every node. @default false */
+  readonly perNode?: boolean;
 }
 
 /**
@@ -163,7 +166,7 @@ export const CHART_COMPONENTS: Readonly<Record<string, readonly ChartComponent[]
     // platform leaves them unset and these estimates count (Grafana with its two k8s-sidecars).
     { name: 'grafana', resources: 'grafana.resources', enabled: { path: 'grafana.enabled', default: true }, estimate: { cpu: '25m', memory: '128Mi' } },
     { name: 'kube-state-metrics', resources: 'kube-state-metrics.resources', enabled: { path: 'kubeStateMetrics.enabled', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
-    { name: 'node-exporter', resources: 'prometheus-node-exporter.resources', enabled: { path: 'nodeExporter.enabled', default: true }, estimate: { cpu: '10m', memory: '16Mi' } },
+    { name: 'node-exporter', resources: 'prometheus-node-exporter.resources', enabled: { path: 'nodeExporter.enabled', default: true }, estimate: { cpu: '10m', memory: '16Mi' }, perNode: true },
     // Hook Jobs that create and patch the admission webhook's certificate, one after the other.
     { name: 'admission-webhook-jobs', resources: 'prometheusOperator.admissionWebhooks.patch.resources', replicas: 1, enabled: { path: 'prometheusOperator.admissionWebhooks.enabled', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
   ],
@@ -178,22 +181,22 @@ export const CHART_COMPONENTS: Readonly<Record<string, readonly ChartComponent[]
   ],
   // A DaemonSet: one pod on the one node.
   'alloy': [
-    { name: 'alloy', resources: 'alloy.resources', estimate: { cpu: '25m', memory: '128Mi' } },
-    { name: 'config-reloader', resources: 'configReloader.resources', enabled: { path: 'configReloader.enabled', default: true }, estimate: { cpu: '10m', memory: '50Mi' } },
+    { name: 'alloy', resources: 'alloy.resources', estimate: { cpu: '25m', memory: '128Mi' }, perNode: true },
+    { name: 'config-reloader', resources: 'configReloader.resources', enabled: { path: 'configReloader.enabled', default: true }, estimate: { cpu: '10m', memory: '50Mi' }, perNode: true },
   ],
   // One node, replica counts 1 (lib/addons/longhorn.ts). The chart sets no requests; the instance manager
   // requests guaranteedInstanceManagerCPU percent of the node's CPU (5% of 2 vCPU), not a values path.
   'longhorn': [
-    { name: 'manager', resources: 'longhornManager.resources', estimate: { cpu: '50m', memory: '256Mi' } },
-    { name: 'instance-manager', resources: 'instanceManager.resources', estimate: { cpu: '100m', memory: '192Mi' } },
+    { name: 'manager', resources: 'longhornManager.resources', estimate: { cpu: '50m', memory: '256Mi' }, perNode: true },
+    { name: 'instance-manager', resources: 'instanceManager.resources', estimate: { cpu: '100m', memory: '192Mi' }, perNode: true },
     { name: 'driver-deployer', resources: 'longhornDriver.resources', estimate: { cpu: '10m', memory: '32Mi' } },
     { name: 'ui', resources: 'longhornUI.resources', replicas: 'longhornUI.replicas', estimate: { cpu: '10m', memory: '32Mi' } },
-    { name: 'csi-plugin', resources: 'csi.plugin.resources', estimate: { cpu: '10m', memory: '64Mi' } },
+    { name: 'csi-plugin', resources: 'csi.plugin.resources', estimate: { cpu: '10m', memory: '64Mi' }, perNode: true },
     { name: 'csi-attacher', resources: 'csi.attacher.resources', replicas: 'csi.attacherReplicaCount', estimate: { cpu: '5m', memory: '32Mi' } },
     { name: 'csi-provisioner', resources: 'csi.provisioner.resources', replicas: 'csi.provisionerReplicaCount', estimate: { cpu: '5m', memory: '32Mi' } },
     { name: 'csi-resizer', resources: 'csi.resizer.resources', replicas: 'csi.resizerReplicaCount', estimate: { cpu: '5m', memory: '32Mi' } },
     { name: 'csi-snapshotter', resources: 'csi.snapshotter.resources', replicas: 'csi.snapshotterReplicaCount', estimate: { cpu: '5m', memory: '32Mi' } },
-    { name: 'engine-image', resources: 'engineImage.resources', estimate: { cpu: '5m', memory: '32Mi' } },
+    { name: 'engine-image', resources: 'engineImage.resources', estimate: { cpu: '5m', memory: '32Mi' }, perNode: true },
   ],
   'authelia': [
     { name: 'authelia', resources: 'pod.resources', replicas: 'pod.replicas', estimate: { cpu: '25m', memory: '64Mi' } },
@@ -236,6 +239,7 @@ function chartConsumers(release: HelmRelease): Consumer[] {
       requests: times(one, replicas),
       estimated,
       note: estimated ? `${c.resources}.requests unset; estimate ${c.estimate.cpu}/${c.estimate.memory} per pod` : undefined,
+      ...(c.perNode ? { perNode: true } : {}),
     });
   }
   return out;
@@ -289,8 +293,8 @@ function quotaConsumers(objects: readonly any[], workloads: readonly Consumer[])
   return out;
 }
 
-/** Sums the requests of own workloads (from objects) and of chart components (from release values). */
-export function capacityReport(objects: readonly any[], releases: readonly HelmRelease[], capacity: NodeCapacity = DEFAULT_CAPACITY): CapacityReport {
+/** Every holder of requests: own workloads (from objects), run-time pods (quotas) and chart components (from values); largest memory first. */
+export function capacityConsumers(objects: readonly any[], releases: readonly HelmRelease[]): Consumer[] {
   const consumers: Consumer[] = [];
   for (const o of objects) {
     const w = workload(o);
@@ -300,11 +304,17 @@ export function capacityReport(objects: readonly any[], releases: readonly HelmR
       pods: w.pods,
       requests: times(podRequests(w.spec), w.pods),
       estimated: false,
+      ...(o.kind === 'DaemonSet' ? { perNode: true } : {}),
     });
   }
   consumers.push(...quotaConsumers(objects, consumers));
   for (const r of releases) consumers.push(...chartConsumers(r));
-  consumers.sort((a, b) => b.requests.memoryBytes - a.requests.memoryBytes || b.requests.cpuMillis - a.requests.cpuMillis || a.name.localeCompare(b.name));
+  return consumers.sort((a, b) => b.requests.memoryBytes - a.requests.memoryBytes || b.requests.cpuMillis - a.requests.cpuMillis || a.name.localeCompare(b.name));
+}
+
+/** Sums the requests of own workloads (from objects) and of chart components (from release values). */
+export function capacityReport(objects: readonly any[], releases: readonly HelmRelease[], capacity: NodeCapacity = DEFAULT_CAPACITY): CapacityReport {
+  const consumers = capacityConsumers(objects, releases);
 
   const node = { cpuMillis: parseCpu(capacity.cpu), memoryBytes: parseMemory(capacity.memory) };
   const reserve = capacity.systemReserved ?? DEFAULT_SYSTEM_RESERVED;
@@ -371,5 +381,3 @@ export function assertCapacity(objects: readonly any[], releases: readonly HelmR
   }
   return report;
 }
-
-registerSynthCheck({ name: 'capacity', run: (input) => { assertCapacity(input.objects, input.helmReleases, input.capacity); } });

@@ -21,3 +21,84 @@ export const DEFAULT_SYSTEM_RESERVED = { cpu: '250m', memory: '768Mi' } as const
 
 /** The reference installation's node: 2 vCPU / 4 GiB. */
 export const DEFAULT_CAPACITY: NodeCapacity = { cpu: '2', memory: '4Gi', systemReserved: DEFAULT_SYSTEM_RESERVED };
+
+/** A group of identical nodes. */
+export interface NodePool {
+  /** Pool name (`default`); also the prefix of its nodes in the capacity report. */
+  readonly name: string;
+  /** Nodes the pool runs (the autoscaler's minimum, when it scales). */
+  readonly count: number;
+  /** What one node offers to pods: the kubelet's allocatable, before system DaemonSets. */
+  readonly allocatable: { readonly cpu: string; readonly memory: string };
+  /** The provider's size, for the README and cost figures (`s-2vcpu-4gb`). @default - none */
+  readonly size?: string;
+  /** Autoscaling range, when the pool scales. @default - a fixed size */
+  readonly autoscale?: { readonly min: number; readonly max: number };
+  /** Monthly price of one node in USD, when known. @default - unknown */
+  readonly monthlyUsd?: number;
+}
+
+/** How the ingress controller's Service is exposed on this cluster. */
+export interface IngressExposure {
+  readonly type: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
+  /** Service annotations the provider's load balancer controller reads. */
+  readonly annotations: Readonly<Record<string, string>>;
+  /**
+   * Addresses the ingress controller trusts PROXY protocol headers from (the load balancer's
+   * side of the network), when the load balancer sends them. @default - no PROXY protocol
+   */
+  readonly proxyProtocolTrustedCidrs?: readonly string[];
+  /** A hostname the load balancer must answer to, for the DNS records. @default - none */
+  readonly hostname?: string;
+  /** Monthly price of the load balancer in USD, when known. @default - unknown */
+  readonly monthlyUsd?: number;
+}
+
+/**
+ * What the platform runs on, in one place: nodes (for the capacity check), the StorageClass data
+ * volumes use, how the ingress controller is exposed, and how many replicas a routed service gets.
+ * Made by ClusterProfiles (lib/cluster/profiles.ts); Platform's `cluster` prop.
+ */
+export interface ClusterProfile {
+  /** `k3s`, `doks` or `managed`. */
+  readonly kind: string;
+  /** One line for reports (`DigitalOcean Kubernetes, fra1, 3 × s-2vcpu-4gb`). */
+  readonly description: string;
+  readonly pools: readonly NodePool[];
+  /**
+   * What every node spends outside dist/ (the CNI, CSI and monitoring agents of the provider, or
+   * k3s itself), subtracted from each node's allocatable.
+   */
+  readonly nodeReserve: { readonly cpu: string; readonly memory: string };
+  /** StorageClass of data volumes (PostgreSQL, Redis, registry, Prometheus). @default - the cluster's default class */
+  readonly dataStorageClass?: string;
+  /** Smallest volume the provider creates. @default - none */
+  readonly minVolumeSize?: string;
+  /** The provider's classes that delete a volume with its claim: refused for data. @default [] */
+  readonly deletingStorageClasses?: readonly string[];
+  /** Monthly price of block storage in USD per GiB, when known. @default - unknown */
+  readonly volumeUsdPerGiB?: number;
+  readonly ingress: IngressExposure;
+  /** Replicas of a routed app service unless it says otherwise (1 on a single node, 2 on a pool). */
+  readonly defaultReplicas: number;
+}
+
+/** How many nodes the profile runs. */
+export function nodeCount(cluster: ClusterProfile): number {
+  return cluster.pools.reduce((n, p) => n + p.count, 0);
+}
+
+/**
+ * The single node of a NodeCapacity as a profile: the platform's behaviour before profiles existed
+ * (one k3s node, k3s's ServiceLB for the ingress controller, the default StorageClass).
+ */
+export function singleNodeProfile(capacity: NodeCapacity = DEFAULT_CAPACITY): ClusterProfile {
+  return {
+    kind: 'k3s',
+    description: `one k3s node, ${capacity.cpu} CPU / ${capacity.memory}`,
+    pools: [{ name: 'node', count: 1, allocatable: { cpu: capacity.cpu, memory: capacity.memory } }],
+    nodeReserve: capacity.systemReserved ?? DEFAULT_SYSTEM_RESERVED,
+    ingress: { type: 'LoadBalancer', annotations: {} },
+    defaultReplicas: 1,
+  };
+}

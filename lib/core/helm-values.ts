@@ -30,7 +30,16 @@ export interface TraefikValues {
     readonly kubernetesIngress: { readonly enabled: boolean };
   };
   readonly resources: ChartResources;
-  readonly service: { readonly spec: { readonly type: 'LoadBalancer' | 'NodePort' | 'ClusterIP' } };
+  readonly service: {
+    readonly spec: { readonly type: 'LoadBalancer' | 'NodePort' | 'ClusterIP' };
+    /** The cloud load balancer's settings (DigitalOcean's annotations on DOKS). */
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  /** PROXY protocol from the load balancer, per entrypoint. */
+  readonly ports?: {
+    readonly web: { readonly proxyProtocol: { readonly trustedIPs: readonly string[] } };
+    readonly websecure: { readonly proxyProtocol: { readonly trustedIPs: readonly string[] } };
+  };
 }
 
 /** argo-cd chart (argo-helm), values used by the platform. */

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { DEFAULT_CAPACITY, NodeCapacity } from './cluster';
+import { ClusterProfile, NodeCapacity, singleNodeProfile } from './cluster';
 import { PlatformError, configError, pathOf } from './errors';
 import { assertGitOpsEngine } from './gitops-engine';
 import { HELM_RELEASES, HelmRelease } from './helm-releases';
@@ -78,6 +78,12 @@ export interface PlatformProps {
    * chart values exceed it minus the system reserve. @default DEFAULT_CAPACITY (2 vCPU / 4 GiB, one k3s node)
    */
   readonly capacity?: NodeCapacity;
+  /**
+   * What the platform runs on: nodes, the StorageClass of data, how the ingress controller is
+   * exposed, replicas of routed services (ClusterProfiles in lib/cluster/profiles.ts). Give this or
+   * `capacity`, not both. @default - one k3s node of `capacity`
+   */
+  readonly cluster?: ClusterProfile;
 }
 
 /**
@@ -100,7 +106,9 @@ export class Platform extends App {
   public readonly git: Required<GitSource>;
   public readonly ingressClass: IngressClass;
   public readonly issuer: AcmeIssuer;
+  /** The node everything must fit on, when the cluster has one node; the sum check uses it. */
   public readonly capacity: NodeCapacity;
+  public readonly cluster: ClusterProfile;
 
   /** Per-platform facts, singletons and derive stages: the one place constructs meet. */
   public readonly registry: PlatformRegistry;
@@ -131,7 +139,17 @@ export class Platform extends App {
     this.git = { repoURL: props.git.repoURL, revision: props.git.revision ?? 'main', path: props.git.path ?? 'dist' };
     this.ingressClass = props.ingressClass ?? IngressClasses.TRAEFIK;
     this.issuer = props.issuer ?? AcmeIssuers.PRODUCTION;
-    this.capacity = props.capacity ?? DEFAULT_CAPACITY;
+    if (props.cluster && props.capacity) {
+      throw configError('platform', {
+        field: 'capacity',
+        value: props.capacity,
+        problem: 'is given together with cluster, which already says what the nodes offer',
+        fix: 'remove capacity and describe the nodes in the cluster profile',
+      });
+    }
+    this.cluster = props.cluster ?? singleNodeProfile(props.capacity);
+    const pool = this.cluster.pools[0];
+    this.capacity = props.capacity ?? { cpu: pool.allocatable.cpu, memory: pool.allocatable.memory, systemReserved: this.cluster.nodeReserve };
   }
 
   /** `sub.domain`, for an app's host. */
@@ -201,7 +219,7 @@ export class Platform extends App {
       }
       out.set(chart.namespaceName, objects);
     }
-    const input = { objects: [...out.values()].flat(), helmReleases: this.helmReleases, capacity: this.capacity };
+    const input = { objects: [...out.values()].flat(), helmReleases: this.helmReleases, capacity: this.capacity, cluster: this.cluster };
     for (const check of synthChecks()) check.run(input);
     return out;
   }

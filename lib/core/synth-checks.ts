@@ -1,6 +1,6 @@
 // Checks over the whole rendered installation (capacity, ...): registered by the checks layer,
 // run by Platform after rendering and before anything is written.
-import { NodeCapacity } from './cluster';
+import { ClusterProfile, NodeCapacity } from './cluster';
 import { HelmRelease } from './helm-releases';
 
 /** What a synth check sees: every rendered object, the Helm releases and the node. */
@@ -8,6 +8,7 @@ export interface SynthInput {
   readonly objects: readonly object[];
   readonly helmReleases: readonly HelmRelease[];
   readonly capacity: NodeCapacity;
+  readonly cluster: ClusterProfile;
 }
 
 /** A check that throws a PlatformError (with everything the user needs) when the input fails it. */

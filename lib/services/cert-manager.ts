@@ -5,7 +5,9 @@ import { addScrapeTarget } from './monitoring/scrape';
 import { ClusterIssuer } from '../../imports/certmanager-clusterissuer-cert-manager.io';
 import { needsCrd, SyncWave } from '../core/annotations';
 import { CertManagerValues, chartResources } from '../core/helm-values';
-import { MANAGED_BY, PART_OF } from '../core/names';
+import { SecretKeyReference } from '../core/handles';
+import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
+import { declareSecrets } from '../core/secrets';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { AcmeIssuers, NamespacedConstruct } from '../core/platform';
 
@@ -16,9 +18,22 @@ export const CERT_MANAGER_CHART = {
   version: 'v1.21.1',
 } as const;
 
+/** The DNS-01 solver with DigitalOcean's DNS: wildcard certificates, and hosts not yet public. */
+export interface DigitalOceanDns01 {
+  /** Secret (in cert-manager's namespace) with a DigitalOcean API token that may write the domain's records. @default 'digitalocean-dns' */
+  readonly tokenSecret?: string;
+  /** @default 'access-token' */
+  readonly tokenKey?: string;
+}
+
 export interface CertManagerProps {
   /** @default 'shared' */
   readonly namespace?: string;
+  /**
+   * Solve ACME challenges with DNS-01 through DigitalOcean's DNS instead of HTTP-01 through the
+   * ingress. @default - HTTP-01
+   */
+  readonly digitalOceanDns01?: DigitalOceanDns01;
 }
 
 /**
@@ -29,9 +44,22 @@ export interface CertManagerProps {
 export class CertManager extends NamespacedConstruct {
   /** Values passed to the chart. */
   public readonly values: CertManagerValues;
+  /** The DigitalOcean token cert-manager reads, with DNS-01. */
+  public readonly dnsToken?: SecretKeyReference;
 
   constructor(scope: Construct, id: string, props: CertManagerProps = {}) {
     super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
+    declareSecrets(this);
+    const dns = props.digitalOceanDns01;
+    if (dns) {
+      this.dnsToken = {
+        namespace: this.namespace,
+        name: checkName(this, 'digitalOceanDns01.tokenSecret', dns.tokenSecret ?? 'digitalocean-dns', NameRules.DNS1123_SUBDOMAIN),
+        key: dns.tokenKey ?? 'access-token',
+        description: 'DigitalOcean API token with write access to the domain\'s DNS records (cert-manager DNS-01)',
+        value: { kind: 'provided', env: 'DIGITALOCEAN_DNS_TOKEN' },
+      };
+    }
     this.values = {
       crds: { enabled: true, keep: true },
       // The default lease namespace is kube-system, which would need a Role there.
@@ -55,6 +83,10 @@ export class CertManager extends NamespacedConstruct {
     const network = NetworkPolicies.of(this);
     network.allow(this, { from: pods, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'cert-manager controllers' });
     network.allow(this, { from: pods, to: Peers.INTERNET, ports: [{ port: 443 }], reason: "Let's Encrypt ACME API" });
+    if (dns) {
+      // DNS-01: the propagation check asks the domain's authoritative name servers directly.
+      network.allow(this, { from: pods, to: Peers.INTERNET, ports: [{ port: 53, protocol: 'UDP' }, { port: 53 }], reason: 'DNS-01 propagation check' });
+    }
     // The HTTP-01 self-check fetches the challenge through the host's public address, which
     // may be the node's own (private) address.
     network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 80 }], reason: 'HTTP-01 self-check' });
@@ -78,11 +110,18 @@ export class CertManager extends NamespacedConstruct {
             server: issuer.server,
             // The ACME account key; cert-manager creates this Secret itself on first use.
             privateKeySecretRef: { name: `${issuer.name}-account-key` },
-            solvers: [{ http01: { ingress: { ingressClassName: this.platform.ingressClass.name } } }],
+            solvers: [this.dnsToken
+              ? { dns01: { digitalocean: { tokenSecretRef: { name: this.dnsToken.name, key: this.dnsToken.key } } } }
+              : { http01: { ingress: { ingressClassName: this.platform.ingressClass.name } } }],
           },
         },
       });
     }
+  }
+
+  /** The DNS-01 token, when DigitalOcean DNS solves the challenges. */
+  public get secretReferences(): SecretKeyReference[] {
+    return this.dnsToken ? [this.dnsToken] : [];
   }
 
   /**

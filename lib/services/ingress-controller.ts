@@ -37,7 +37,7 @@ export const TRAEFIK_CHART = {
 export interface IngressControllerProps {
   /** @default 'shared' */
   readonly namespace?: string;
-  /** How the controller is reached from outside. @default 'LoadBalancer' (k3s ServiceLB) */
+  /** How the controller is reached from outside. @default - the cluster profile's (LoadBalancer: k3s ServiceLB, DigitalOcean's load balancer) */
   readonly serviceType?: TraefikValues['service']['spec']['type'];
   /** @default TraefikInstalls.HELM_CHART */
   readonly install?: TraefikInstall;
@@ -57,6 +57,7 @@ export class IngressController extends NamespacedConstruct {
   constructor(scope: Construct, id: string, props: IngressControllerProps = {}) {
     super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
     const cls = this.platform.ingressClass;
+    const exposure = this.platform.cluster.ingress;
     if (cls.name !== IngressClasses.TRAEFIK.name) {
       throw configError(this, {
         field: 'platform ingressClass',
@@ -74,7 +75,14 @@ export class IngressController extends NamespacedConstruct {
         kubernetesIngress: { enabled: true },
       },
       resources: chartResources('50m', '64Mi', '192Mi'),
-      service: { spec: { type: props.serviceType ?? 'LoadBalancer' } },
+      service: { spec: { type: props.serviceType ?? exposure.type }, ...(Object.keys(exposure.annotations).length ? { annotations: exposure.annotations } : {}) },
+      // Behind a load balancer that sends PROXY headers, the entrypoints read the client's address from them.
+      ...(exposure.proxyProtocolTrustedCidrs ? {
+        ports: {
+          web: { proxyProtocol: { trustedIPs: [...exposure.proxyProtocolTrustedCidrs] } },
+          websecure: { proxyProtocol: { trustedIPs: [...exposure.proxyProtocolTrustedCidrs] } },
+        },
+      } : {}),
     };
     this.install = props.install ?? TraefikInstalls.HELM_CHART;
     if (!Object.values(TraefikInstalls).includes(this.install)) {

@@ -3,6 +3,7 @@ import { IConstruct } from 'constructs';
 import { configError } from '../../core/errors';
 import { pinnedImage } from '../../core/image';
 import { checkName, NameRules } from '../../core/names';
+import { checkVolumeSize, dataStorageClass } from '../../core/volumes';
 import { isSettingName, PostgresSettingValue } from './config';
 import { PORT, PostgresBackup, PostgresSettings, PostgresStorage, SOCKET_DIR } from './props';
 
@@ -105,6 +106,6 @@ export function storageOf(scope: IConstruct, field: string, s: PostgresStorage |
   if (typeof size !== 'string' || !/^[1-9][0-9]*(Mi|Gi|Ti)$/.test(size)) {
     throw configError(scope, { field: `${field}.size`, value: s?.size, problem: 'is not a storage size', fix: 'write a whole number with Mi, Gi or Ti, e.g. "20Gi"' });
   }
-  if (s?.storageClassName !== undefined) checkName(scope, `${field}.storageClassName`, s.storageClassName, NameRules.DNS1123_SUBDOMAIN);
-  return { size, storageClassName: s?.storageClassName };
+  checkVolumeSize(scope, `${field}.size`, size);
+  return { size, storageClassName: dataStorageClass(scope, `${field}.storageClassName`, s?.storageClassName) };
 }

@@ -26,6 +26,7 @@ import {
 } from '../../core/security';
 import { declareSecrets } from '../../core/secrets';
 import { memoryBytes } from '../../core/quantity';
+import { checkVolumeSize, dataStorageClass } from '../../core/volumes';
 import { GENERATED_PASSWORD, PASSWORD_KEY, RedisCache } from './cache';
 import { MAXMEMORY_SHARE_OF_LIMIT, SharedRedisProps } from './props';
 
@@ -103,9 +104,8 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
       throw configError(this, { field: 'databases', value: props.databases, problem: 'is not a whole number ≥ 1', fix: 'use 16 (the Redis default) or more' });
     }
     this.storageSize = props.storageSize ?? '2Gi';
-    memoryBytes(this, 'storageSize', this.storageSize);
-    if (props.storageClass !== undefined) checkName(this, 'storageClass', props.storageClass, NameRules.DNS1123_SUBDOMAIN);
-    this.storageClass = props.storageClass;
+    checkVolumeSize(this, 'storageSize', this.storageSize);
+    this.storageClass = dataStorageClass(this, 'storageClass', props.storageClass);
     this.resources = { ...DEFAULT_RESOURCES, ...props.resources };
     this.maxmemory = props.maxmemory ?? '256mb';
     const maxmemoryBytes = parseMaxmemory(this, 'maxmemory', this.maxmemory);

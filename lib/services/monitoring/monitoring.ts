@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../../imports/prometheusoperator-prometheusrule-monitoring.coreos.com';
 import { parseQuantity } from '../../core/quantity';
 import { checkPrometheusDuration } from '../../core/duration';
+import { dataStorageClass } from '../../core/volumes';
 import type { CertManager } from '../cert-manager';
 import { configError } from '../../core/errors';
 import { needsCrd, SyncWave } from '../../core/annotations';
@@ -157,9 +158,8 @@ export class Monitoring extends NamespacedConstruct {
     const lokiStorage = loki.storageSize ?? '5Gi';
     const promBytes = this.size('prometheus.storageSize', promStorage);
     this.size('loki.storageSize', lokiStorage);
-    for (const [field, value] of [['prometheus.storageClass', prom.storageClass], ['loki.storageClass', loki.storageClass]] as const) {
-      if (value !== undefined) checkName(this, field, value, NameRules.DNS1123_SUBDOMAIN);
-    }
+    const promClass = dataStorageClass(this, 'prometheus.storageClass', prom.storageClass);
+    const lokiClass = dataStorageClass(this, 'loki.storageClass', loki.storageClass);
     this.adminSecret = checkName(this, 'grafana.adminSecret', props.grafana?.adminSecret ?? 'grafana-admin', NameRules.DNS1123_SUBDOMAIN);
     this.alertmanager = props.alertmanager ?? false;
     const nodes: CidrPeer = { cidr: props.nodeCidr ?? '0.0.0.0/0', name: 'nodes' };
@@ -223,7 +223,7 @@ export class Monitoring extends NamespacedConstruct {
           storageSpec: {
             volumeClaimTemplate: {
               spec: {
-                ...(prom.storageClass ? { storageClassName: prom.storageClass } : {}),
+                ...(promClass ? { storageClassName: promClass } : {}),
                 accessModes: ['ReadWriteOnce'],
                 resources: { requests: { storage: promStorage } },
               },
@@ -260,7 +260,7 @@ export class Monitoring extends NamespacedConstruct {
         persistence: {
           enabled: true,
           size: lokiStorage,
-          ...(loki.storageClass ? { storageClass: loki.storageClass } : {}),
+          ...(lokiClass ? { storageClass: lokiClass } : {}),
           whenDeleted: 'Retain',
           whenScaled: 'Retain',
         },

@@ -1,0 +1,229 @@
+// Cluster profiles: what the platform runs on (a single k3s node, DigitalOcean Kubernetes with
+// node pools, a generic managed cluster), with each provider's facts in one place.
+import { ClusterProfile, DEFAULT_SYSTEM_RESERVED, IngressExposure, NodePool } from '../core/cluster';
+import { configError } from '../core/errors';
+import { checkName, NameRules } from '../core/names';
+import { cpuMillis, memoryBytes } from '../core/quantity';
+
+/** A node's resources for pods, as Kubernetes quantities. */
+export interface NodeResources {
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+/**
+ * DigitalOcean facts the DOKS profile uses, from DigitalOcean's documentation (DOKS limits and
+ * pricing pages, the cloud controller manager's Service annotations and the block storage CSI
+ * driver's StorageClasses). Allocatable memory is what DOKS leaves for pods on a node of each
+ * size; check yours with `kubectl get nodes -o custom-columns=NAME:.metadata.name,CPU:.status.allocatable.cpu,MEM:.status.allocatable.memory`
+ * and pass `allocatable` explicitly when it differs.
+ */
+export const DigitalOcean = {
+  /** Basic (shared CPU) sizes: allocatable for pods and the list price per node and month. */
+  SIZES: {
+    's-1vcpu-2gb': { cpu: '1', memory: '1Gi', monthlyUsd: 12 },
+    's-2vcpu-2gb': { cpu: '2', memory: '1Gi', monthlyUsd: 18 },
+    's-2vcpu-4gb': { cpu: '2', memory: '2560Mi', monthlyUsd: 24 },
+    's-4vcpu-8gb': { cpu: '4', memory: '6Gi', monthlyUsd: 48 },
+    's-8vcpu-16gb': { cpu: '8', memory: '13Gi', monthlyUsd: 96 },
+  } as Record<string, NodeResources & { monthlyUsd: number }>,
+  /** The block storage StorageClass that keeps the volume when its claim is deleted (reclaimPolicy Retain). */
+  RETAINED_STORAGE_CLASS: 'do-block-storage-retain',
+  /** The default class deletes the volume with its claim: never for data. */
+  DELETING_STORAGE_CLASS: 'do-block-storage',
+  /** DigitalOcean creates no volume below 1 GiB. */
+  MIN_VOLUME_SIZE: '1Gi',
+  VOLUME_USD_PER_GIB: 0.1,
+  /** Load balancer price per size unit and month. */
+  LOAD_BALANCER_USD_PER_UNIT: 12,
+  /** Service annotations of the DigitalOcean cloud controller manager. */
+  Annotations: {
+    NAME: 'service.beta.kubernetes.io/do-loadbalancer-name',
+    SIZE_UNIT: 'service.beta.kubernetes.io/do-loadbalancer-size-unit',
+    PROXY_PROTOCOL: 'service.beta.kubernetes.io/do-loadbalancer-enable-proxy-protocol',
+    /**
+     * The load balancer is published by hostname instead of IP, so kube-proxy does not route
+     * in-cluster requests to its address straight to the nodes (which would skip the PROXY
+     * header and break cert-manager's HTTP-01 self-check).
+     */
+    HOSTNAME: 'service.beta.kubernetes.io/do-loadbalancer-hostname',
+    HEALTHCHECK_PROTOCOL: 'service.beta.kubernetes.io/do-loadbalancer-healthcheck-protocol',
+    HEALTHCHECK_PORT: 'service.beta.kubernetes.io/do-loadbalancer-healthcheck-port',
+  },
+  /**
+   * Pods on every DOKS node outside dist/ (Cilium, the CSI node plugin, the DigitalOcean and
+   * konnectivity agents) and the cluster's CoreDNS share: an estimate, counted per node.
+   */
+  NODE_RESERVE: { cpu: '300m', memory: '512Mi' },
+  /** Spaces, DigitalOcean's S3-compatible storage, in a region (`fra1`). */
+  spacesEndpoint(region: string): string {
+    return `https://${region}.digitaloceanspaces.com`;
+  },
+} as const;
+
+/** A DOKS node pool. */
+export interface DoksPool {
+  /** Pool name (DNS-1123 label). @default 'default' */
+  readonly name?: string;
+  /** A Basic size slug from DigitalOcean.SIZES, or explicit allocatable resources. */
+  readonly size: string | NodeResources;
+  /** Nodes in the pool (the autoscaler's minimum when it scales). */
+  readonly count: number;
+  /** Autoscaling range. @default - a fixed size */
+  readonly autoscale?: { readonly min: number; readonly max: number };
+}
+
+export interface DoksProps {
+  /** Region slug, e.g. `fra1`. */
+  readonly region: string;
+  readonly pools: readonly DoksPool[];
+  /** The ingress load balancer. @default - named after the platform's domain, one size unit, PROXY protocol on */
+  readonly loadBalancer?: {
+    /** @default 'ingress' */
+    readonly name?: string;
+    /** @default 1 */
+    readonly sizeUnit?: number;
+    /** Host the load balancer is published as; a DNS record must point it at the LB. */
+    readonly hostname: string;
+    /** @default true */
+    readonly proxyProtocol?: boolean;
+    /** Addresses PROXY headers are trusted from: the cluster's VPC. @default ['10.0.0.0/8'] */
+    readonly trustedCidrs?: readonly string[];
+  };
+  /** @default DigitalOcean.NODE_RESERVE */
+  readonly nodeReserve?: NodeResources;
+}
+
+export interface ManagedClusterProps {
+  readonly pools: ReadonlyArray<{ readonly name: string; readonly count: number; readonly allocatable: NodeResources }>;
+  /** A StorageClass with reclaimPolicy Retain. */
+  readonly dataStorageClass: string;
+  /** @default { type: 'LoadBalancer', annotations: {} } */
+  readonly ingress?: IngressExposure;
+  /** @default DEFAULT_SYSTEM_RESERVED (250m / 768Mi) */
+  readonly nodeReserve?: NodeResources;
+}
+
+/** What the platform may run on. */
+export const ClusterProfiles = {
+  /** One k3s node with its own reserve (k3s' processes and bundled add-ons). */
+  k3sNode(props: { readonly cpu: string; readonly memory: string; readonly reserve?: NodeResources } = { cpu: '2', memory: '4Gi' }): ClusterProfile {
+    checkResources('cluster', 'k3sNode', props);
+    return {
+      kind: 'k3s',
+      description: `one k3s node, ${props.cpu} CPU / ${props.memory}`,
+      pools: [{ name: 'node', count: 1, allocatable: { cpu: props.cpu, memory: props.memory } }],
+      nodeReserve: props.reserve ?? DEFAULT_SYSTEM_RESERVED,
+      ingress: { type: 'LoadBalancer', annotations: {} },
+      defaultReplicas: 1,
+    };
+  },
+
+  /** DigitalOcean Kubernetes: node pools, retained block storage, a DigitalOcean load balancer. */
+  doks(props: DoksProps): ClusterProfile {
+    if (!/^[a-z]{3}[0-9]$/.test(props.region ?? '')) {
+      throw configError('cluster', { field: 'doks.region', value: props.region, problem: 'is not a DigitalOcean region slug', fix: 'use e.g. "fra1", "ams3" or "nyc3"' });
+    }
+    if (!props.pools?.length) {
+      throw configError('cluster', { field: 'doks.pools', value: props.pools, problem: 'lists no node pool', fix: "add one, e.g. { size: 's-2vcpu-4gb', count: 3 }" });
+    }
+    const pools: NodePool[] = props.pools.map((p, i) => doksPool(p, i));
+    const lb = props.loadBalancer;
+    const proxy = lb?.proxyProtocol ?? true;
+    const sizeUnit = lb?.sizeUnit ?? 1;
+    if (!Number.isInteger(sizeUnit) || sizeUnit < 1 || sizeUnit > 100) {
+      throw configError('cluster', { field: 'doks.loadBalancer.sizeUnit', value: sizeUnit, problem: 'is not a whole number from 1 to 100', fix: 'use 1 for a small platform' });
+    }
+    if (proxy && !lb?.hostname) {
+      throw configError('cluster', {
+        field: 'doks.loadBalancer.hostname',
+        value: undefined,
+        problem: 'is required with PROXY protocol: without it in-cluster requests to the load balancer (cert-manager\'s HTTP-01 self-check) skip the PROXY header and fail',
+        fix: 'pass the host a DNS record points at the load balancer, e.g. "ingress.example.com"',
+      });
+    }
+    if (lb?.hostname) checkName('cluster', 'doks.loadBalancer.hostname', lb.hostname, NameRules.HOSTNAME);
+    const A = DigitalOcean.Annotations;
+    const nodes = pools.reduce((n, p) => n + p.count, 0);
+    return {
+      kind: 'doks',
+      description: `DigitalOcean Kubernetes in ${props.region}, ${pools.map((p) => `${p.count} × ${p.size ?? `${p.allocatable.cpu} CPU / ${p.allocatable.memory}`}`).join(' + ')}`,
+      pools,
+      nodeReserve: props.nodeReserve ?? DigitalOcean.NODE_RESERVE,
+      dataStorageClass: DigitalOcean.RETAINED_STORAGE_CLASS,
+      minVolumeSize: DigitalOcean.MIN_VOLUME_SIZE,
+      deletingStorageClasses: [DigitalOcean.DELETING_STORAGE_CLASS, 'do-block-storage-xfs'],
+      volumeUsdPerGiB: DigitalOcean.VOLUME_USD_PER_GIB,
+      ingress: {
+        type: 'LoadBalancer',
+        annotations: {
+          [A.NAME]: checkName('cluster', 'doks.loadBalancer.name', lb?.name ?? 'ingress', NameRules.DNS1123_LABEL),
+          [A.SIZE_UNIT]: String(sizeUnit),
+          // TCP on the HTTP entrypoint: PROXY protocol would make an HTTP check fail.
+          [A.HEALTHCHECK_PROTOCOL]: 'tcp',
+          [A.HEALTHCHECK_PORT]: '80',
+          ...(proxy ? { [A.PROXY_PROTOCOL]: 'true' } : {}),
+          ...(lb?.hostname ? { [A.HOSTNAME]: lb.hostname } : {}),
+        },
+        proxyProtocolTrustedCidrs: proxy ? lb?.trustedCidrs ?? ['10.0.0.0/8'] : undefined,
+        hostname: lb?.hostname,
+        monthlyUsd: sizeUnit * DigitalOcean.LOAD_BALANCER_USD_PER_UNIT,
+      },
+      defaultReplicas: nodes > 1 ? 2 : 1,
+    };
+  },
+
+  /** Any other managed cluster: say what its nodes offer and which StorageClass retains volumes. */
+  managed(props: ManagedClusterProps): ClusterProfile {
+    props.pools.forEach((p, i) => {
+      checkName('cluster', `managed.pools[${i}].name`, p.name, NameRules.DNS1123_LABEL);
+      checkCount(`managed.pools[${i}].count`, p.count);
+      checkResources('cluster', `managed.pools[${i}].allocatable`, p.allocatable);
+    });
+    checkName('cluster', 'managed.dataStorageClass', props.dataStorageClass, NameRules.DNS1123_SUBDOMAIN);
+    const nodes = props.pools.reduce((n, p) => n + p.count, 0);
+    return {
+      kind: 'managed',
+      description: `a managed cluster, ${props.pools.map((p) => `${p.count} × ${p.allocatable.cpu} CPU / ${p.allocatable.memory}`).join(' + ')}`,
+      pools: props.pools.map((p) => ({ name: p.name, count: p.count, allocatable: p.allocatable })),
+      nodeReserve: props.nodeReserve ?? DEFAULT_SYSTEM_RESERVED,
+      dataStorageClass: props.dataStorageClass,
+      ingress: props.ingress ?? { type: 'LoadBalancer', annotations: {} },
+      defaultReplicas: nodes > 1 ? 2 : 1,
+    };
+  },
+} as const;
+
+function doksPool(p: DoksPool, i: number): NodePool {
+  const field = `doks.pools[${i}]`;
+  const name = checkName('cluster', `${field}.name`, p.name ?? (i === 0 ? 'default' : `pool-${i + 1}`), NameRules.DNS1123_LABEL);
+  checkCount(`${field}.count`, p.count);
+  if (p.autoscale && !(Number.isInteger(p.autoscale.min) && Number.isInteger(p.autoscale.max) && p.autoscale.min >= 1 && p.autoscale.min <= p.count && p.count <= p.autoscale.max)) {
+    throw configError('cluster', { field: `${field}.autoscale`, value: p.autoscale, problem: `is not a range min <= count (${p.count}) <= max with min >= 1`, fix: 'use e.g. { min: 2, max: 5 } with count 2' });
+  }
+  if (typeof p.size === 'string') {
+    const size = DigitalOcean.SIZES[p.size];
+    if (!size) {
+      throw configError('cluster', {
+        field: `${field}.size`,
+        value: p.size,
+        problem: 'is not a size whose allocatable resources the platform knows',
+        fix: `use one of ${Object.keys(DigitalOcean.SIZES).join(', ')}, or pass { cpu, memory } as kubectl shows the node's allocatable`,
+      });
+    }
+    return { name, count: p.count, size: p.size, allocatable: { cpu: size.cpu, memory: size.memory }, autoscale: p.autoscale, monthlyUsd: size.monthlyUsd };
+  }
+  checkResources('cluster', `${field}.size`, p.size);
+  return { name, count: p.count, allocatable: { cpu: p.size.cpu, memory: p.size.memory }, autoscale: p.autoscale };
+}
+
+function checkCount(field: string, count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > 512) {
+    throw configError('cluster', { field, value: count, problem: 'is not a node count from 1 to 512', fix: 'use e.g. 3' });
+  }
+}
+
+function checkResources(scope: string, field: string, r: NodeResources): void {
+  cpuMillis(scope, `${field}.cpu`, r?.cpu);
+  memoryBytes(scope, `${field}.memory`, r?.memory);
+}
