@@ -1,7 +1,7 @@
 import * as path from 'path';
 import {
-  ArgoCd, BuildJob, BuildsNamespace, CertManager, ImageTags, IngressController, Monitoring, NovahostApp, Platform, SharedPostgres,
-  SharedRedis,
+  ArgoCd, BuildJob, BuildsNamespace, CertManager, ClusterProfiles, ImageTags, IngressController, Monitoring, NovahostApp, Platform,
+  SharedPostgres, SharedRedis,
 } from './lib';
 
 /** Set to true to run the builds smoke test once: a tiny image pushed, one artifact uploaded. */
@@ -15,6 +15,13 @@ export const platform = new Platform({
   domain: 'shakalabs.com',
   acmeEmail: 'ops@shakalabs.com',
   git: { repoURL: 'https://github.com/shakalabs/novahost-infra.git', revision: 'main' },
+  // DigitalOcean Kubernetes: three 2 vCPU / 4 GB nodes, retained block storage, one load balancer
+  // that sends PROXY headers (apps see client addresses) and answers as ingress.shakalabs.com.
+  cluster: ClusterProfiles.doks({
+    region: 'fra1',
+    pools: [{ name: 'default', size: 's-2vcpu-4gb', count: 3 }],
+    loadBalancer: { name: 'novahost-ingress', hostname: 'ingress.shakalabs.com' },
+  }),
 });
 
 new ArgoCd(platform, 'argocd');
@@ -64,7 +71,7 @@ const novahost = new NovahostApp(platform, 'novahost', {
 // Builds run as Jobs in their own namespace; only Novahost's build-server may start them.
 const builds = new BuildsNamespace(platform, 'builds', {
   builderClients: [novahost.service('build-server')],
-  maxConcurrentBuilds: 1, // one 4 GiB node: a second concurrent build would not fit beside monitoring
+  maxConcurrentBuilds: 1, // 4 GB nodes: a build's share must fit one node beside the rest
 });
 BuildJob.template(builds, 'default', { pushSecret: 'registry-push', cache: { registry: 'ghcr.io/shakalabs/novahost-build-cache:buildcache' } });
 if (SMOKE_TEST_BUILD) {

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { assertCapacity, capacityReport, formatCapacityTable, podRequests, releasesFromApplications } from '../lib/checks/capacity';
+import { assertPlacement, formatPlacementTable, nodeCount } from '../lib';
 import { parseCpu, parseMemory } from '../lib/core/quantity';
 import { PlatformError } from '../lib/core/errors';
 import { HelmRelease } from '../lib/core/helm-releases';
@@ -107,11 +108,15 @@ describe('capacityReport', () => {
 describe('the reference installation (dist/)', () => {
   const objects = [...loadManifests(path.join(__dirname, '..', 'dist')).values()];
 
-  it('fits the default 2 vCPU / 4 GiB node, and the table shows no secret', () => {
-    const report = assertCapacity(objects, releasesFromApplications(objects));
+  it('fits its cluster profile, node by node, and the tables show no secret', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { cluster } = require('../main').platform;
+    const placement = assertPlacement(objects, releasesFromApplications(objects), cluster);
+    expect(placement.nodes.length).toBe(nodeCount(cluster));
+    expect(formatPlacementTable(placement)).not.toMatch(/password|BEGIN|:\/\/|DOES NOT FIT/i);
+    const report = capacityReport(objects, releasesFromApplications(objects));
     const table = formatCapacityTable(report, 100);
     expect(report.consumers.length).toBeGreaterThan(5);
-    expect(table).toMatch(/^fits: /);
     // Only object names and figures: every consumer row is `name [*] pods cpu memory`.
     const rows = table.split('\n').slice(2).filter((l) => !l.startsWith('* '));
     for (const row of rows) expect(row).toMatch(/^[-a-zA-Z0-9/:.()]+( \*)?\s+\d+\s+[0-9.]+m?\s+[0-9.]+(Mi|Gi)$/);

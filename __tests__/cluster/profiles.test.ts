@@ -83,6 +83,22 @@ describe('DigitalOcean Kubernetes profile', () => {
     expect(JSON.stringify(egress.spec.egress)).toContain('"port":53');
   });
 
+  it('hosts the reference installation plus ten more apps on three 2 vCPU / 4 GB nodes', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { platform } = require('../../main');
+    expect(platform.cluster.kind).toBe('doks');
+    const postgres = platform.node.findAll().find((c: unknown) => c instanceof SharedPostgres);
+    const redis = platform.node.findAll().find((c: unknown) => c instanceof SharedRedis);
+    for (let i = 1; i <= 10; i++) {
+      new NovahostApp(platform, `extra-${i}`, {
+        database: { server: postgres },
+        cache: { server: redis, index: i },
+        services: { web: { ...WEB, resources: { cpuRequest: '20m', memoryRequest: '48Mi', memoryLimit: '96Mi' } } },
+      });
+    }
+    expect(() => platform.manifests()).not.toThrow();
+  });
+
   describe('fails when', () => {
     it('the region or a size is not one DigitalOcean has', () => {
       expect(() => ClusterProfiles.doks({ region: 'Frankfurt', pools: [{ size: 's-2vcpu-4gb', count: 3 }] }))
