@@ -33,6 +33,7 @@ function rendered() {
   return {
     postgres,
     conf: findObject(shared, 'ConfigMap', 'postgres-config').data['postgresql.conf'] as string,
+    hba: findObject(shared, 'ConfigMap', 'postgres-config').data['pg_hba.conf'] as string | undefined,
     sql: findObject(shared, 'ConfigMap', 'postgres-provisioning').data['provision.sql'] as string,
     provision: shellScriptOf(job),
     jobEnv: env(job),
@@ -73,7 +74,10 @@ describe('pg_hba.conf of SharedPostgres on a real PostgreSQL', () => {
   beforeAll(async () => {
     expect(superuser).toBe('postgres');
     expect(r.exporterEnv.DATA_SOURCE_URI).toMatch(/^127\.0\.0\.1:\d+\/postgres\?/);
-    pg = await startPostgres({ configText: r.conf, hbaText: pgHbaConf({ superuser, monitorRole }) });
+    // The ConfigMap's file once SharedPostgres renders it beside postgresql.conf; the function's until then.
+    const hba = r.hba ?? pgHbaConf({ superuser, monitorRole });
+    if (r.hba !== undefined) expect(r.hba).toBe(pgHbaConf({ superuser, monitorRole }));
+    pg = await startPostgres({ configText: r.conf, hbaText: hba });
     const sqlFile = path.join(pg.workDir, 'provision.sql');
     fs.writeFileSync(sqlFile, r.sql);
     // The provisioning Job: the superuser over TCP with its password.

@@ -37,7 +37,7 @@ export interface StartOptions {
   readonly configText?: string;
   /**
    * A pg_hba.conf the server starts with (`-c hba_file=`, which wins over one in configText).
-   * @default - the one initdb wrote into the data folder
+   * @default - the one initdb wrote into the data folder (also passed as `-c hba_file=`)
    */
   readonly hbaText?: string;
   /**
@@ -148,11 +148,13 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
     fs.writeFileSync(conf, options.configText, { mode: 0o644 });
     args.push('-c', `config_file=${conf}`);
   }
+  // Always on the command line: a rendered config's hba_file names a path inside the pod.
+  let hbaFile = path.join(dataDir, 'pg_hba.conf');
   if (options.hbaText !== undefined) {
-    const hba = path.join(workDir, 'pg_hba.conf');
-    fs.writeFileSync(hba, options.hbaText, { mode: 0o644 });
-    args.push('-c', `hba_file=${hba}`);
+    hbaFile = path.join(workDir, 'pg_hba.conf');
+    fs.writeFileSync(hbaFile, options.hbaText, { mode: 0o644 });
   }
+  args.push('-c', `hba_file=${hbaFile}`);
   const port = await freePort();
   const host = '127.0.0.1';
   // Command-line settings win over the config file: loopback only, a private socket folder.
