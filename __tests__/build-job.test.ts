@@ -119,10 +119,17 @@ describe('BuildJob', () => {
 
   it('fails when the ref would inject a command', () => {
     expect(() => build({ source: { ...SOURCE, ref: 'main; rm -rf /' } })).toThrow(
-      'builds/smoke-test: source.ref "main; rm -rf /" is not a Git branch, tag or commit',
+      'builds/smoke-test: source.ref "main; rm -rf /" is not a Git branch, tag or full 40-character commit id',
     );
     expect(() => build({ source: { ...SOURCE, ref: '--upload-pack=touch /tmp/x' } })).toThrow(/source\.ref .* is not a Git branch/);
     expect(() => build({ source: { ...SOURCE, ref: 'a..b' } })).toThrow(/source\.ref/);
+  });
+
+  it('fails when the ref is an abbreviated commit id, which git fetch cannot fetch', () => {
+    expect(() => build({ source: { ...SOURCE, ref: '9054d8d' } })).toThrow(
+      'builds/smoke-test: source.ref "9054d8d" is not a Git branch, tag or full 40-character commit id (letters, digits, ".", "_", "-", "/"; no "..", no leading "-"; no abbreviated commit id), at most 255 characters. Fix: use a value such as "v1.2.0"',
+    );
+    expect(build({ source: { ...SOURCE, ref: '9054d8d5c32d2a00230f9054d8d5c32d2a00230f' } }).manifest).toBeDefined();
   });
 
   it('fails when the image name would inject a command', () => {

@@ -99,7 +99,17 @@ describe('provisioning against a real PostgreSQL', () => {
     expect(canConnect('app_a', 'app_b', 'pw-b-1')).toMatch(/permission denied for database "app_a"/);
     pg.query("CREATE ROLE outsider LOGIN PASSWORD 'outsider-pw'");
     expect(canConnect('app_a', 'outsider', 'outsider-pw')).toMatch(/permission denied for database "app_a"/);
-    expect(canConnect('postgres', 'outsider', 'outsider-pw')).toBe('ok');
+  });
+
+  it("keeps app roles (and PUBLIC) out of the server's own databases; the superuser keeps them", () => {
+    // This server's pg_hba.conf lets every role try every database: the grants alone refuse.
+    for (const database of ['postgres', 'template1']) {
+      expect(canConnect(database, 'app_a', 'pw-a-1')).toMatch(new RegExp(`permission denied for database "${database}"`));
+      expect(canConnect(database, 'outsider', 'outsider-pw')).toMatch(new RegExp(`permission denied for database "${database}"`));
+      expect(canConnect(database, pg.superuser, pg.superuserPassword)).toBe('ok');
+    }
+    expect(pg.query("SELECT datname || ' ' || has_database_privilege('public', oid, 'CONNECT') || ' ' || has_database_privilege('public', oid, 'TEMPORARY') FROM pg_database WHERE datname IN ('postgres', 'template1') ORDER BY 1"))
+      .toBe('postgres false false\ntemplate1 false false');
   });
 
   it("creates the metrics exporter's role: statistics through pg_monitor, no app data", () => {
@@ -108,7 +118,9 @@ describe('provisioning against a real PostgreSQL', () => {
     // What postgres_exporter reads: server-wide statistics, including other sessions' activity.
     expect(Number(pg.query("SELECT count(*) FROM pg_stat_database WHERE datname = 'app_a'", { database: 'postgres', ...mon }))).toBe(1);
     expect(pg.query("SELECT count(*) > 0 FROM pg_stat_activity WHERE query IS NOT NULL AND query <> '<insufficient privilege>'", { database: 'postgres', ...mon })).toBe('t');
-    // No app database, no writes.
+    // Its DSN's database only: no app database, not template1, no writes.
+    expect(canConnect('postgres', mon.user, mon.password)).toBe('ok');
+    expect(canConnect('template1', mon.user, mon.password)).toMatch(/permission denied for database "template1"/);
     expect(canConnect('app_a', mon.user, mon.password)).toMatch(/permission denied for database "app_a"/);
     expect(() => pg.query('CREATE TABLE x (y int)', { database: 'postgres', ...mon })).toThrow(/permission denied for schema public/);
   });
@@ -120,6 +132,9 @@ describe('provisioning against a real PostgreSQL', () => {
     expect(catalog()).toBe(before);
     expect(pg.query('SELECT body FROM notes', { database: 'app_a', user: 'app_a', password: 'pw-a-1' })).toBe('hello');
     expect(res.stdout).not.toMatch(/CREATE (ROLE|DATABASE)/);
+    expect(res.stderr).not.toMatch(/WARNING|ERROR/);
+    expect(canConnect('postgres', 'postgres_exporter', 'pw-mon-1')).toBe('ok');
+    expect(canConnect('postgres', 'app_a', 'pw-a-1')).toMatch(/permission denied for database "postgres"/);
   });
 
   it('applies a changed password on the next run: the old one fails, the new one works', () => {

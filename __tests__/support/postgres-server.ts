@@ -24,12 +24,29 @@ export interface TestPostgres {
   sh(script: string, extra?: Record<string, string>): SpawnSyncReturns<string>;
   /** Runs one query through psql as the superuser (or `user`/`password`) and returns rows as text. */
   query(sql: string, opts?: { database?: string; user?: string; password?: string }): string;
+  /**
+   * Runs `sh -c script` as another OS user over the Unix socket (PGHOST is the socket folder;
+   * no PGUSER, no PGPASSWORD), the way `kubectl exec` runs a command in the server container.
+   */
+  shOverSocketAs(osUser: string, script: string, extra?: Record<string, string>): SpawnSyncReturns<string>;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   /** A postgresql.conf the server starts with (`-c config_file=`); flags for the test override it. */
   readonly configText?: string;
+  /**
+   * A pg_hba.conf the server starts with (`-c hba_file=`, which wins over one in configText).
+   * @default - the one initdb wrote into the data folder (also passed as `-c hba_file=`)
+   */
+  readonly hbaText?: string;
+  /**
+   * How initdb sets up client authentication. 'scram-sha-256': `--auth=scram-sha-256`. 'image':
+   * as the postgres image's entrypoint does, initdb without `--auth` (which trusts local and
+   * loopback connections) and then `host all all all scram-sha-256` appended.
+   * @default 'scram-sha-256'
+   */
+  readonly initdbAuth?: 'scram-sha-256' | 'image';
 }
 
 const CLIENT_TOOLS = ['psql', 'pg_dump', 'pg_restore', 'pg_isready'];
@@ -117,10 +134,13 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
   const pwfile = path.join(workDir, 'pwfile');
   fs.writeFileSync(pwfile, `${superuserPassword}\n`, { mode: 0o644 });
   const dataDir = path.join(workDir, 'data');
+  const imageAuth = options.initdbAuth === 'image';
   const init = spawnSync(path.join(bin, 'initdb'), [
-    '-D', dataDir, '-U', superuser, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync',
+    '-D', dataDir, '-U', superuser, `--pwfile=${pwfile}`, ...(imageAuth ? [] : ['--auth=scram-sha-256']), '-E', 'UTF8', '--no-locale', '--no-sync',
   ], { ...ids, encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+  // docker-library/postgres docker-entrypoint.sh, pg_setup_hba_conf (POSTGRES_HOST_AUTH_METHOD's default).
+  if (imageAuth) fs.appendFileSync(path.join(dataDir, 'pg_hba.conf'), '\nhost all all all scram-sha-256\n');
 
   const args = ['-D', dataDir];
   if (options.configText !== undefined) {
@@ -128,6 +148,13 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
     fs.writeFileSync(conf, options.configText, { mode: 0o644 });
     args.push('-c', `config_file=${conf}`);
   }
+  // Always on the command line: a rendered config's hba_file names a path inside the pod.
+  let hbaFile = path.join(dataDir, 'pg_hba.conf');
+  if (options.hbaText !== undefined) {
+    hbaFile = path.join(workDir, 'pg_hba.conf');
+    fs.writeFileSync(hbaFile, options.hbaText, { mode: 0o644 });
+  }
+  args.push('-c', `hba_file=${hbaFile}`);
   const port = await freePort();
   const host = '127.0.0.1';
   // Command-line settings win over the config file: loopback only, a private socket folder.
@@ -179,6 +206,10 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
       if (res.status !== 0) throw new Error(res.stderr.trim() || `psql exited with ${res.status}`);
       return res.stdout.trim();
     },
+    shOverSocketAs: (osUser, script, extra = {}) => {
+      const socketEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workDir, PGHOST: workDir, PGPORT: String(port), PGCONNECT_TIMEOUT: '5', ...extra };
+      return spawnAs(osUser, ['sh', '-c', script], socketEnv);
+    },
     stop: async () => {
       if (proc.exitCode === null) {
         const exited = new Promise((resolve) => proc.once('exit', resolve));
@@ -188,6 +219,26 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
       fs.rmSync(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs a command as an OS user with exactly `env`: directly when that is the current user, with
+ * its uid/gid as root, through `sudo -n` otherwise (CI runners allow that); fails loudly if none works.
+ */
+export function spawnAs(osUser: string, argv: string[], env: Record<string, string>): SpawnSyncReturns<string> {
+  const options = { encoding: 'utf8' as const, timeout: 30000 };
+  if (os.userInfo().username === osUser) return spawnSync(argv[0], argv.slice(1), { ...options, env });
+  const id = spawnSync('id', ['-u', osUser], { encoding: 'utf8' });
+  if (id.status !== 0) throw new Error(`OS user ${osUser} does not exist; the test connects over the Unix socket as that user (peer authentication). Create it: useradd --system ${osUser}`);
+  if (process.getuid?.() === 0) {
+    const gid = Number(execFileSync('id', ['-g', osUser], { encoding: 'utf8' }).trim());
+    return spawnSync(argv[0], argv.slice(1), { ...options, env, uid: Number(id.stdout.trim()), gid });
+  }
+  if (spawnSync('sudo', ['-n', 'true']).status !== 0) {
+    throw new Error(`cannot run a command as OS user ${osUser}: run the tests as root or as a user with passwordless sudo`);
+  }
+  const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return spawnSync('sudo', ['-n', '-u', osUser, 'env', '-i', ...assignments, ...argv], { ...options, env: { PATH: process.env.PATH } });
 }
 
 /** The shell command of a rendered Job/CronJob container (`sh -c <script>`). */

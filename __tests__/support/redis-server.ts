@@ -150,6 +150,9 @@ export class RespClient {
 
   private buffer: Buffer = Buffer.alloc(0);
   private readonly waiting: Array<(r: Reply) => void> = [];
+  /** Replies no command waited for: messages pushed to a subscribed client. */
+  private readonly pushed: Reply[] = [];
+  private readonly pushWaiters: Array<(r: Reply) => void> = [];
   private closed = false;
 
   private constructor(private readonly socket: net.Socket) {
@@ -163,7 +166,10 @@ export class RespClient {
         const parsed = parseReply(this.buffer, 0);
         if (!parsed) break;
         this.buffer = this.buffer.subarray(parsed.end);
-        this.waiting.shift()?.(parsed.value);
+        const waiter = this.waiting.shift();
+        if (waiter) waiter(parsed.value);
+        else if (this.pushWaiters.length) this.pushWaiters.shift()!(parsed.value);
+        else this.pushed.push(parsed.value);
       }
     });
     socket.on('close', () => {
@@ -187,6 +193,26 @@ export class RespClient {
     const reply = await this.call(...args);
     if (reply instanceof RedisError) throw new Error(`${args.join(' ')} failed: ${reply.message}`);
     return reply;
+  }
+
+  /**
+   * The next message pushed to a subscribed client (`message`, `pmessage`, `smessage`), or
+   * `timeout` when none comes within timeoutMs. Call it only while no command is waiting.
+   */
+  public nextPush(timeoutMs = 2000): Promise<Reply | 'timeout'> {
+    const queued = this.pushed.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve) => {
+      const waiter = (r: Reply) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        this.pushWaiters.splice(this.pushWaiters.indexOf(waiter), 1);
+        resolve('timeout');
+      }, timeoutMs);
+      this.pushWaiters.push(waiter);
+    });
   }
 
   public close(): void {

@@ -289,6 +289,7 @@ function resolveCommon(scope: Construct, builds: BuildsNamespace, props: BuildOp
   if (!/-rootless$/.test(images.buildkit.split('@')[0])) {
     throw configError(scope, { field: 'images.buildkit', value: images.buildkit, problem: 'is not a rootless BuildKit image', fix: 'use a "-rootless" tag such as "moby/buildkit:v0.23.2-rootless"; the pod runs as uid 1000' });
   }
+  builds.addBuildImages(images);
 
   const resources = { ...builds.buildResources, ...props.resources };
   const share = builds.buildResources;

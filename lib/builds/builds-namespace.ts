@@ -1,9 +1,11 @@
-// The builds namespace: quota, limits, internet-only egress and the RBAC that lets the build-server
-// launch Jobs.
+// The builds namespace: quota, limits, internet-only egress, the RBAC that lets the build-server
+// launch Jobs, and the admission policy that admits only pods shaped like the build template.
+import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { cpuMillis, formatCpu, formatMemory, memoryBytes } from '../core/quantity';
-import { BUILD_POD_SELECTOR } from './job-spec';
+import { BUILD_POD_SELECTOR, BuildImages } from './job-spec';
+import { buildPodPolicyBindingSpec, buildPodPolicySpec } from './build-pod-policy';
 import { configError } from '../core/errors';
 import { SyncWave } from '../core/annotations';
 import { SecretKeyReference } from '../core/handles';
@@ -80,8 +82,10 @@ export const BUILDS_POD_SECURITY_REASON =
  * from starving a small node, default-deny networking with egress to DNS and the public internet
  * only, and a namespaced Role that lets the given builder clients launch and watch build Jobs.
  *
- * Pod Security is `privileged` (see BUILDS_POD_SECURITY_REASON): anyone who may create Jobs here
- * can run a privileged pod, so grant `builderClients` with care.
+ * Pod Security is `privileged` (see BUILDS_POD_SECURITY_REASON). A ValidatingAdmissionPolicy
+ * (Kubernetes 1.30+) takes its place: it admits only pods of the build template's shape, with the
+ * images of the declared builds and templates (`build-pod-policy.ts`), so a builder client that may
+ * create Jobs still cannot run a privileged pod or one with host access.
  */
 export class BuildsNamespace extends NamespacedConstruct {
   public readonly maxConcurrentBuilds: number;
@@ -93,9 +97,12 @@ export class BuildsNamespace extends NamespacedConstruct {
   public readonly runnerServiceAccountName = 'build-runner';
   /** The Role bound to the builder clients. */
   public readonly launcherRoleName = 'build-launcher';
+  /** The cluster-scoped ValidatingAdmissionPolicy (and its binding) that admits build pods. */
+  public readonly podPolicyName: string;
 
   private readonly clients = new Map<string, AppService>();
   private readonly templates = new Set<string>();
+  private readonly images = { all: new Set<string>(), builders: new Set<string>() };
   private readonly secretRefs = new Map<string, SecretKeyReference>();
 
   constructor(scope: Construct, id: string, props: BuildsNamespaceProps = {}) {
@@ -119,6 +126,8 @@ export class BuildsNamespace extends NamespacedConstruct {
       }
     }
     for (const svc of props.builderClients ?? []) this.addBuilderClient(svc);
+    this.podPolicyName = `${this.namespace}-build-pods`;
+    checkName(this, 'podPolicyName', this.podPolicyName, NameRules.DNS1123_SUBDOMAIN);
 
     const labels = standardLabels({ name: 'novahost-build', instance: this.namespace, component: 'builds' });
     new k8s.KubeServiceAccount(this, 'RunnerServiceAccount', {
@@ -129,6 +138,13 @@ export class BuildsNamespace extends NamespacedConstruct {
     this.allowTraffic(props.clusterPeers ?? []);
     // Clients and templates may be added after the constructor; the Role and binding see them all.
     this.platform.registry.derive(DeriveStages.SERVERS, this, () => this.renderRbac(labels));
+    this.platform.registry.derive(DeriveStages.SERVERS, this, () => this.renderPodPolicy(labels));
+  }
+
+  /** Records the images of a build or template; the admission policy admits exactly these. */
+  public addBuildImages(images: Required<BuildImages>): void {
+    for (const image of Object.values(images)) this.images.all.add(image);
+    this.images.builders.add(images.buildkit);
   }
 
   /** Lets a service's ServiceAccount launch, watch and delete build Jobs in this namespace. */
@@ -239,6 +255,31 @@ export class BuildsNamespace extends NamespacedConstruct {
         reason: `builds reach ${p.name} in ${p.namespace}`,
       });
     }
+  }
+
+  /**
+   * Cluster-scoped (a policy cannot live in a namespace), bound to this namespace only. Without a
+   * declared build or template the image list is empty and no pod is admitted.
+   */
+  private renderPodPolicy(labels: Record<string, string>): void {
+    const sorted = (set: Set<string>) => [...set].sort();
+    new ApiObject(this, 'PodPolicy', {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: this.podPolicyName, labels },
+      spec: buildPodPolicySpec({
+        namespace: this.namespace,
+        serviceAccountName: this.runnerServiceAccountName,
+        images: sorted(this.images.all),
+        builderImages: sorted(this.images.builders),
+      }),
+    });
+    new ApiObject(this, 'PodPolicyBinding', {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: this.podPolicyName, labels },
+      spec: buildPodPolicyBindingSpec(this.podPolicyName, this.namespace),
+    });
   }
 
   private renderRbac(labels: Record<string, string>): void {

@@ -28,11 +28,17 @@ export const BuildInputs = {
     description: 'an https:// Git URL without credentials, query or fragment',
     example: 'https://github.com/owner/repo.git',
   },
-  /** A branch, tag or commit: git ref characters only, no "..", "@{", leading "-" or "/". */
+  /**
+   * What the clone step can fetch (`git fetch --depth 1 -- <url> <ref>`): a full commit id (40, or
+   * for SHA-256 repositories 64, lower-case hex digits), or a branch or tag (git ref characters
+   * only; no "..", "@{", leading "-" or "/"). An abbreviated commit id (7 to 39 hex digits) is
+   * refused: git fetch never expands one, it looks it up as a ref name and fails. A branch whose
+   * name is all hex of that length can be given as `refs/heads/<name>`.
+   */
   GIT_REF: {
-    pattern: /^(?![-/.])(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*\.lock$)(?!.*[/.]$)[A-Za-z0-9._/-]+$/,
+    pattern: /^(?:[0-9a-f]{40}|[0-9a-f]{64}|(?![0-9A-Fa-f]{7,39}$)(?![0-9A-Fa-f]{41,63}$)(?![-/.])(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*\.lock$)(?!.*[/.]$)[A-Za-z0-9._/-]+)$/,
     maxLength: 255,
-    description: 'a Git branch, tag or commit (letters, digits, ".", "_", "-", "/"; no "..", no leading "-")',
+    description: 'a Git branch, tag or full 40-character commit id (letters, digits, ".", "_", "-", "/"; no "..", no leading "-"; no abbreviated commit id)',
     example: 'v1.2.0',
   },
   /** `registry[:port]/path:tag`, lower-case repository, a tag required (a build pushes a tag). */

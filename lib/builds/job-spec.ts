@@ -85,6 +85,8 @@ export const BuildContainers = {
  * commit gives the same result and only burns the node's CPU, so the Job fails at once.
  */
 export const NON_RETRIABLE_BUILD_EXIT_CODES = [1];
+/** The BuildKit container's command: starts a rootless buildkitd for one build, passes "$@" to buildctl. */
+export const BUILDKIT_COMMAND: readonly string[] = ['buildctl-daemonless.sh'];
 
 const WORKSPACE = '/workspace';
 const SOURCE = `${WORKSPACE}/source`;
@@ -146,8 +148,7 @@ export function buildJobProps(b: ResolvedBuild): k8s.KubeJobProps {
   const buildkit: k8s.Container = {
     name: BuildContainers.BUILDKIT,
     image: b.images.buildkit,
-    // The script starts a rootless buildkitd for this one build and passes "$@" to buildctl.
-    command: ['buildctl-daemonless.sh'],
+    command: [...BUILDKIT_COMMAND],
     args: buildArgs,
     env: [{ name: 'BUILDKITD_FLAGS', value: '--oci-worker-no-process-sandbox' }],
     resources: resourceRequirements(b.resources),

@@ -28,3 +28,61 @@ function renderValue(value: PostgresSettingValue): string {
   // Quoted always: postgresql.conf reads '' as a quote and backslash escapes inside quotes.
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
+
+/** The file name of {@link pgHbaConf}'s output beside postgresql.conf; `hba_file` points to it. */
+export const PG_HBA_FILE = 'pg_hba.conf';
+
+/** Who may connect to a SharedPostgres, as {@link pgHbaConf} renders it. */
+export interface PgHbaOptions {
+  /**
+   * The superuser role. The only role allowed on the Unix socket, by peer authentication as the
+   * OS user of the same name (the server container's user).
+   */
+  readonly superuser: string;
+  /**
+   * The metrics exporter's role, allowed to the `postgres` database only (its DSN names it).
+   * @default - no exporter line
+   */
+  readonly monitorRole?: string;
+}
+
+const HBA_ROLE = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * The pg_hba.conf of a SharedPostgres, for the ConfigMap beside postgresql.conf (with
+ * `hba_file` pointing to it). It replaces the file initdb writes into PGDATA, which trusts every
+ * local and loopback connection: with it, any container of the pod (the exporter sidecar, a
+ * debug container) could log in as the superuser over 127.0.0.1 without a password.
+ *
+ * The rules: a SCRAM password on every TCP connection, loopback included; the Unix socket only
+ * for the OS user `superuser` as the role of the same name (the image's init scripts, `kubectl
+ * exec ... psql` and the restore procedure); the exporter only to the `postgres` database; app
+ * roles only to the database of their own name (`sameuser`: an app's role and database share one
+ * name). No replication lines, so replication connections are refused. The text does not depend
+ * on the apps, so adding one does not roll the server pod.
+ */
+export function pgHbaConf(options: PgHbaOptions): string {
+  const { superuser, monitorRole } = options;
+  for (const role of [superuser, ...(monitorRole === undefined ? [] : [monitorRole])]) {
+    if (typeof role !== 'string' || !HBA_ROLE.test(role)) throw new Error(`pg_hba.conf: ${JSON.stringify(role)} is not a lower-case role name`);
+  }
+  if (monitorRole === superuser) throw new Error(`pg_hba.conf: the monitor role cannot be the superuser ${JSON.stringify(superuser)}`);
+  const row = (type: string, database: string, user: string, address: string, method: string) =>
+    [type.padEnd(7), database.padEnd(9), user.padEnd(18), address.padEnd(8), method].join(' ').replace(/ +$/, '');
+  return [
+    '# Rendered by novahost-infra (SharedPostgres); edit the SharedPostgres construct, not this file.',
+    '# Replaces the pg_hba.conf that initdb wrote into PGDATA (that one trusts every local and',
+    '# loopback connection, so any container of the pod could log in as the superuser).',
+    '# The first line that matches a connection decides; one that matches no line is refused.',
+    row('# TYPE', 'DATABASE', 'USER', 'ADDRESS', 'METHOD'),
+    `# Unix socket: only the OS user "${superuser}" (the server container's user: the image's init`,
+    '# scripts, `kubectl exec ... psql`, the restore procedure), as the role of the same name.',
+    row('local', 'all', superuser, '', 'peer'),
+    '# TCP, loopback included: always a SCRAM password.',
+    row('host', 'all', superuser, 'all', 'scram-sha-256'),
+    ...(monitorRole === undefined ? [] : [row('host', 'postgres', monitorRole, 'all', 'scram-sha-256')]),
+    "# App roles: only the database of the same name (each app's role and database share one).",
+    row('host', 'sameuser', 'all', 'all', 'scram-sha-256'),
+    '',
+  ].join('\n');
+}

@@ -85,7 +85,8 @@ function checkGrants(databases: readonly DatabaseGrant[]): void {
 /**
  * The provisioning script for psql. Idempotent and additive: it creates what is missing, sets
  * each role's password from the psql variable `pw_<n>` on every run (so a changed Secret rotates
- * it), locks each database to its owner, creates requested extensions, and never drops anything.
+ * it), locks each database to its owner, keeps PUBLIC out of `postgres` and `template1` (only the
+ * exporter's role may connect to `postgres`), creates requested extensions, and never drops anything.
  *
  * Names enter the SQL text only as literals quoted by {@link sqlLiteral} and become identifiers
  * through `format('%I')`; passwords never enter the text at all: psql substitutes `:'pw_<n>'` as
@@ -134,8 +135,19 @@ export function provisioningSql(databases: readonly DatabaseGrant[], monitor?: M
       "SELECT format('CREATE ROLE %I LOGIN', :'monitor_role') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'monitor_role') \\gexec",
       "SELECT format('ALTER ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD %L', :'monitor_role', :'pw_monitor') \\gexec",
       "SELECT format('GRANT pg_monitor TO %I', :'monitor_role') \\gexec",
+      // The exporter's DSN names the postgres database, which PUBLIC may no longer connect to.
+      "SELECT format('GRANT CONNECT ON DATABASE postgres TO %I', :'monitor_role') \\gexec",
     );
   }
+  // The server's own databases: PUBLIC (every app role) may neither connect to them nor create
+  // temporary tables there. Superusers (this Job, the backups, TimescaleDB's background workers)
+  // are not subject to CONNECT. After the monitor's GRANT, so the exporter never loses access.
+  lines.push(
+    '',
+    "-- the server's own databases: no app connects to them or creates temporary tables there",
+    'REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;',
+    'REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;',
+  );
   // Extensions live inside a database: connect to each one, after every password is set (the
   // session that carries passwords is the first one, with its logging switched off). Created by
   // the superuser, because most extensions (timescaledb among them) are not trusted.

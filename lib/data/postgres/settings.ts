@@ -4,8 +4,8 @@ import { configError } from '../../core/errors';
 import { pinnedImage } from '../../core/image';
 import { checkName, NameRules } from '../../core/names';
 import { checkVolumeSize, dataStorageClass } from '../../core/volumes';
-import { isSettingName, PostgresSettingValue } from './config';
-import { PORT, PostgresBackup, PostgresSettings, PostgresStorage, SOCKET_DIR } from './props';
+import { isSettingName, PG_HBA_FILE, PostgresSettingValue } from './config';
+import { CONFIG_DIR, PORT, PostgresBackup, PostgresSettings, PostgresStorage, SOCKET_DIR } from './props';
 
 /** Backups with their defaults applied. */
 export type ResolvedBackup = PostgresBackup & { enabled: boolean; schedule: string; retentionDays: number };
@@ -33,6 +33,8 @@ export function resolveSettings(scope: IConstruct, s: PostgresSettings, sharedPr
     ['unix_socket_directories', SOCKET_DIR],
     ['max_connections', maxConnections],
     ['password_encryption', 'scram-sha-256'],
+    // Client authentication from the rendered file beside postgresql.conf, not initdb's (which trusts loopback).
+    ['hba_file', `${CONFIG_DIR}/${PG_HBA_FILE}`],
     ['shared_preload_libraries', sharedPreloadLibraries.join(',')],
     ['shared_buffers', memory('sharedBuffers', s.sharedBuffers, '256MB')],
     ['effective_cache_size', memory('effectiveCacheSize', s.effectiveCacheSize, '768MB')],
@@ -65,6 +67,9 @@ export function resolveSettings(scope: IConstruct, s: PostgresSettings, sharedPr
     ] as Array<[string, PostgresSettingValue]> : []),
   ]);
   for (const [name, value] of Object.entries(s.extra ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    if (name === 'hba_file' || name === 'config_file') {
+      throw configError(scope, { field: `settings.extra.${name}`, value, problem: 'would replace the file the platform renders', fix: 'remove it: client authentication and settings come from the SharedPostgres props' });
+    }
     if (!isSettingName(name) || !['string', 'number', 'boolean'].includes(typeof value)) {
       throw configError(scope, { field: `settings.extra.${name}`, value, problem: 'is not a postgresql.conf setting', fix: 'use a setting name such as "work_mem" with a string, number or boolean value' });
     }

@@ -41,7 +41,7 @@ export const DENIED_COMMANDS = [
   'flushall', 'flushdb', 'shutdown', 'swapdb', 'debug',
   // Server configuration, users and replication.
   'config', 'acl', 'replicaof', 'slaveof', 'module', 'save', 'bgsave', 'bgrewriteaof',
-  // Sees other tenants' keys or commands.
+  // Sees other tenants' keys or commands (see also NAME_LEAKING_COMMANDS).
   'keys', 'monitor',
   // Writes into another logical database.
   'move', 'migrate',
@@ -60,25 +60,60 @@ export interface AclUser {
   readonly rules: readonly string[];
 }
 
-/** The ACL rules of an app user: its own key prefix and channels, or every key when no prefix. */
-export function appAclUser(name: string, keyPrefix: string | undefined): AclUser {
+/**
+ * Server-wide listings that ignore key and channel patterns (Redis 7.0 to 7.4 check neither): the
+ * PUBSUB subcommands show other apps' channel names and subscriber counts, and CLIENT TRACKING in
+ * BCAST mode pushes invalidations with other apps' key names (its PREFIX is not checked against
+ * the key patterns either). Denied to every app user.
+ */
+export const NAME_LEAKING_COMMANDS = [
+  'pubsub|channels', 'pubsub|shardchannels', 'pubsub|numsub', 'pubsub|shardnumsub', 'pubsub|numpat',
+  'client|tracking',
+];
+
+/**
+ * The ACL rules of an app user: its own key prefix and channels (or every key when no prefix),
+ * and, given its database index, only its own logical database.
+ *
+ * - `-select +select|<index>`: a Redis 7 first-arg rule (deprecated upstream, accepted by 7.0 and
+ *   7.4) that also binds SELECT inside Lua. Clients send exactly `SELECT <index>` (REDIS_URL ends
+ *   in `/<index>`). COPY is denied: its DB option writes into another database.
+ * - SCAN and RANDOMKEY list every key of the database whatever the key patterns, so a prefixed
+ *   user (which shares its database) may not run them; an unprefixed user has its database to itself.
+ * - {@link NAME_LEAKING_COMMANDS} are denied to all.
+ *
+ * Without an index SELECT stays open (every database), as before the index was passed in.
+ */
+export function appAclUser(name: string, keyPrefix: string | undefined, index?: number): AclUser {
+  if (index !== undefined && (!Number.isInteger(index) || index < 0)) {
+    throw new Error(`redis acl: ${JSON.stringify(index)} is not a database index`);
+  }
   const scope = keyPrefix === undefined ? ['~*', '&*'] : [`~${keyPrefix}*`, `&${keyPrefix}*`];
   return {
     name,
     enabled: true,
-    rules: [...scope, '-@all', ...APP_CATEGORIES, '-@dangerous', '-@admin', '+info', ...DENIED_COMMANDS.map((c) => `-${c}`)],
+    rules: [
+      ...scope, '-@all', ...APP_CATEGORIES, '-@dangerous', '-@admin', '+info', ...DENIED_COMMANDS.map((c) => `-${c}`),
+      ...(keyPrefix === undefined ? [] : ['-scan', '-randomkey']),
+      ...NAME_LEAKING_COMMANDS.map((c) => `-${c}`),
+      '-copy',
+      ...(index === undefined ? [] : ['-select', `+select|${index}`]),
+    ],
   };
 }
 
 /**
- * What redis_exporter runs (with its CONFIG command switched off; read from its v1.67.0 source):
- * on every scrape CLIENT SETNAME, INFO ALL, LATENCY LATEST and HISTOGRAM, SLOWLOG LEN and GET;
- * PING, CLIENT LIST and SELECT when the options that use them are turned on. No key, no write.
- * Subcommands are named one by one: `+@connection` would also allow CLIENT KILL.
+ * What redis_exporter v1.67.0 runs with its CONFIG command off (read from its source): on every
+ * scrape CLIENT SETNAME, INFO ALL, LATENCY LATEST and HISTOGRAM, SLOWLOG LEN; PING with
+ * --ping-on-connect. No key, no write. Subcommands are named one by one: `+@connection` would
+ * also allow CLIENT KILL. Left out on purpose:
+ * - SLOWLOG GET: its entries hold other users' command arguments, values included. The exporter
+ *   then skips only redis_slowlog_last_id and redis_last_slow_execution_duration_seconds
+ *   (an error there is logged at debug level; the scrape goes on).
+ * - CLIENT LIST: every client's user, address and last command (only for --export-client-list).
+ * - SELECT: only for key checks, which are off; it would open every database to the user.
  */
-export const METRICS_COMMANDS = [
-  'ping', 'info', 'select', 'client|setname', 'client|list', 'slowlog|get', 'slowlog|len', 'latency|latest', 'latency|histogram',
-];
+export const METRICS_COMMANDS = ['ping', 'info', 'client|setname', 'slowlog|len', 'latency|latest', 'latency|histogram'];
 
 /** The server's own users; app users are appended after them. */
 export function systemAclUsers(options: { metrics?: boolean } = {}): AclUser[] {

@@ -280,7 +280,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
 
   /** redis.conf, the ACL template and the assembly script, as the ConfigMap holds them. */
   public configFiles(): Record<string, string> {
-    const users = [...systemAclUsers({ metrics: this.metrics }), ...this.sortedCaches().map((c) => appAclUser(c.user, c.keyPrefix))];
+    const users = [...systemAclUsers({ metrics: this.metrics }), ...this.sortedCaches().map((c) => appAclUser(c.user, c.keyPrefix, c.index))];
     return {
       [CONFIG_FILE]: renderRedisConf({
         databases: this.databases,
