@@ -6,7 +6,7 @@ import { immutableJobAnnotations } from '../../core/job-annotations';
 import { resourceRequirements, restrictedContainerSecurityContext, scratchVolume } from '../../core/security';
 import { backupScript, s3UploadScript } from './backup';
 import { PostgresDatabase } from './database';
-import { ARGO_HOOK, ARGO_HOOK_DELETE_POLICY, BACKUP_DIR, MONITOR_PASSWORD_ENV, MONITOR_ROLE, SQL_DIR } from './props';
+import { ARGO_HOOK, ARGO_HOOK_DELETE_POLICY, BACKUP_DIR, DEFAULT_S3_UPLOAD_IMAGE, MONITOR_PASSWORD_ENV, MONITOR_ROLE, SQL_DIR } from './props';
 import { DatabaseGrant, provisioningScript, provisioningSql } from './provisioning';
 import { storageOf } from './settings';
 import type { PostgresServerParts as SharedPostgres } from './parts';
@@ -115,7 +115,7 @@ export function renderBackupJob(pg: SharedPostgres): void {
   };
   const upload: k8s.Container | undefined = s3 && {
     name: 'upload',
-    image: s3.image ?? 'amazon/aws-cli:2.17.0',
+    image: s3.image ?? DEFAULT_S3_UPLOAD_IMAGE,
     command: ['sh', '-c', s3UploadScript({
       directory: BACKUP_DIR,
       endpoint: s3.endpoint,

@@ -71,7 +71,7 @@ export function appAclUser(name: string, keyPrefix: string | undefined): AclUser
 }
 
 /**
- * What redis_exporter runs (with its CONFIG command switched off; read from its v1.67.0 source):
+ * What redis_exporter runs (with its CONFIG command switched off; read from the pinned release's source):
  * on every scrape CLIENT SETNAME, INFO ALL, LATENCY LATEST and HISTOGRAM, SLOWLOG LEN and GET;
  * PING, CLIENT LIST and SELECT when the options that use them are turned on. No key, no write.
  * Subcommands are named one by one: `+@connection` would also allow CLIENT KILL.

@@ -15,7 +15,7 @@ export interface SharedRedisProps {
   /**
    * Redis image, pinned. Any Redis-compatible server with `redis-server`, `redis-cli`, `sh` and
    * `sha256sum` that runs as uid 999 works (Valkey's images do).
-   * @default 'redis:7.4.6-alpine'
+   * @default DEFAULT_REDIS_IMAGE
    */
   readonly image?: string;
   /** How data survives a restart. @default Persistence.AOF (append-only file, fsync every second) */

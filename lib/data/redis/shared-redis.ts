@@ -29,6 +29,7 @@ import { memoryBytes } from '../../core/quantity';
 import { checkVolumeSize, dataStorageClass } from '../../core/volumes';
 import { GENERATED_PASSWORD, PASSWORD_KEY, RedisCache } from './cache';
 import { MAXMEMORY_SHARE_OF_LIMIT, SharedRedisProps } from './props';
+import { imageRef, PINS } from '../../core/pins';
 
 export type { SharedRedisProps } from './props';
 
@@ -39,7 +40,9 @@ export type { EvictionPolicy, PersistenceMode } from './config';
 /** uid and gid of the `redis` user in the official images (Alpine and Debian alike). */
 const REDIS_UID = 999;
 /** The Prometheus exporter for Redis, pinned. */
-export const REDIS_EXPORTER_IMAGE = 'oliver006/redis_exporter:v1.67.0';
+export const REDIS_EXPORTER_IMAGE = imageRef(PINS.images.redisExporter);
+/** The server image, pinned. */
+export const DEFAULT_REDIS_IMAGE = imageRef(PINS.images.redis);
 const METRICS_PORT = 9121;
 const PORT_NAME = 'redis';
 const DEFAULT_RESOURCES: ResourceSpec = { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '512Mi' };
@@ -88,7 +91,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
     checkName(this, 'id', id, NameRules.DNS1035_LABEL);
     this.headlessServiceName = checkName(this, 'id', `${id}-headless`, NameRules.DNS1035_LABEL);
     this.configMapName = `${id}-config`;
-    this.image = pinnedImage(this, 'image', props.image ?? 'redis:7.4.6-alpine');
+    this.image = pinnedImage(this, 'image', props.image ?? DEFAULT_REDIS_IMAGE);
     this.persistence = props.persistence ?? Persistence.AOF;
     this.evictionPolicy = props.evictionPolicy ?? EvictionPolicies.NO_EVICTION;
     if (!Object.values(EvictionPolicies).includes(this.evictionPolicy)) {
