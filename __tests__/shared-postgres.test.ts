@@ -266,6 +266,12 @@ describe('SharedPostgres', () => {
     );
   });
 
+  it('allows pgvector, which the TimescaleDB image builds in', () => {
+    const platform = testPlatform();
+    const postgres = new SharedPostgres(platform, 'postgres');
+    expect(() => new NovahostApp(platform, 'a', { services: { web: WEB }, database: { server: postgres, extensions: ['vector'] } })).not.toThrow();
+  });
+
   it('fails when an extension is unknown, or timescaledb is not preloaded', () => {
     const platform = testPlatform();
     const postgres = new SharedPostgres(platform, 'postgres');

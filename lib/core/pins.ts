@@ -44,9 +44,9 @@ export interface ReleasePin {
 export const PINS = {
   images: {
     // renovate: datasource=docker depName=timescale/timescaledb
-    postgres: { repository: 'timescale/timescaledb', tag: '2.22.1-pg17', component: 'TimescaleDB on PostgreSQL 17 (the minor the image was built with)', licence: 'Apache-2.0 AND LicenseRef-Timescale AND PostgreSQL', source: 'https://github.com/timescale/timescaledb-docker' },
+    postgres: { repository: 'timescale/timescaledb', tag: '2.29.2-pg17', component: 'TimescaleDB on PostgreSQL 17 (the minor the image was built with)', licence: 'Apache-2.0 AND LicenseRef-Timescale AND PostgreSQL', source: 'https://github.com/timescale/timescaledb-docker' },
     // renovate: datasource=docker depName=quay.io/prometheuscommunity/postgres-exporter
-    postgresExporter: { repository: 'quay.io/prometheuscommunity/postgres-exporter', tag: 'v0.17.1', component: 'postgres_exporter', licence: 'Apache-2.0', source: 'https://github.com/prometheus-community/postgres_exporter' },
+    postgresExporter: { repository: 'quay.io/prometheuscommunity/postgres-exporter', tag: 'v0.20.1', component: 'postgres_exporter', licence: 'Apache-2.0', source: 'https://github.com/prometheus-community/postgres_exporter' },
     // renovate: datasource=docker depName=redis
     redis: { repository: 'redis', tag: '7.4.6-alpine', component: 'Redis (SharedRedis)', licence: 'LicenseRef-RSALv2 OR SSPL-1.0', source: 'https://github.com/docker-library/redis' },
     // renovate: datasource=docker depName=oliver006/redis_exporter

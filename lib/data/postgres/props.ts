@@ -13,14 +13,15 @@ export const DEFAULT_POSTGRES_IMAGE = imageRef(PINS.images.postgres);
 export const ALPINE_POSTGRES_UID = 70;
 
 /**
- * Extensions an app may ask for: those the timescale/timescaledb image ships — TimescaleDB itself
- * plus PostgreSQL's contrib modules that need no preloading. PostGIS and pgvector are not in this
- * image (they are in timescale/timescaledb-ha), so asking for them fails at synth instead of at
- * CREATE EXTENSION time in a Job.
+ * Extensions an app may ask for: those the timescale/timescaledb image ships — TimescaleDB itself,
+ * pgvector (`vector`: the image's Dockerfile builds it from source, PGVECTOR_VERSION in its
+ * Makefile) and PostgreSQL's contrib modules that need no preloading. PostGIS is not in this image
+ * (it is in timescale/timescaledb-ha), so asking for it fails at synth instead of at CREATE
+ * EXTENSION time in a Job.
  */
 export const POSTGRES_EXTENSIONS: ReadonlySet<string> = new Set([
   'timescaledb', 'pgcrypto', 'uuid-ossp', 'pg_trgm', 'citext', 'hstore', 'btree_gin', 'btree_gist',
-  'unaccent', 'fuzzystrmatch', 'ltree', 'intarray', 'tablefunc',
+  'unaccent', 'fuzzystrmatch', 'ltree', 'intarray', 'tablefunc', 'vector',
 ]);
 
 export const PORT = 5432;
