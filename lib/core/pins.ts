@@ -47,10 +47,11 @@ export const PINS = {
     postgres: { repository: 'timescale/timescaledb', tag: '2.29.2-pg17', component: 'TimescaleDB on PostgreSQL 17 (the minor the image was built with)', licence: 'Apache-2.0 AND LicenseRef-Timescale AND PostgreSQL', source: 'https://github.com/timescale/timescaledb-docker' },
     // renovate: datasource=docker depName=quay.io/prometheuscommunity/postgres-exporter
     postgresExporter: { repository: 'quay.io/prometheuscommunity/postgres-exporter', tag: 'v0.20.1', component: 'postgres_exporter', licence: 'Apache-2.0', source: 'https://github.com/prometheus-community/postgres_exporter' },
-    // renovate: datasource=docker depName=redis
-    redis: { repository: 'redis', tag: '7.4.6-alpine', component: 'Redis (SharedRedis)', licence: 'LicenseRef-RSALv2 OR SSPL-1.0', source: 'https://github.com/docker-library/redis' },
+    // Valkey 8.1: BSD-3-Clause, forked from Redis 7.2 and keeping its ACL categories (README, Redis).
+    // renovate: datasource=docker depName=valkey/valkey
+    redis: { repository: 'valkey/valkey', tag: '8.1.9-alpine', component: 'Valkey (SharedRedis)', licence: 'BSD-3-Clause', source: 'https://github.com/valkey-io/valkey-container' },
     // renovate: datasource=docker depName=oliver006/redis_exporter
-    redisExporter: { repository: 'oliver006/redis_exporter', tag: 'v1.67.0', component: 'redis_exporter', licence: 'MIT', source: 'https://github.com/oliver006/redis_exporter' },
+    redisExporter: { repository: 'oliver006/redis_exporter', tag: 'v1.88.0', component: 'redis_exporter', licence: 'MIT', source: 'https://github.com/oliver006/redis_exporter' },
     // renovate: datasource=docker depName=moby/buildkit
     buildkit: { repository: 'moby/buildkit', tag: 'v0.23.2-rootless', component: 'BuildKit (rootless)', licence: 'Apache-2.0', source: 'https://github.com/moby/buildkit' },
     // Tags follow Alpine's git package and are rebuilt weekly under the same name.
