@@ -4,7 +4,7 @@ import { standardLabels } from '../core/names';
 import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
 } from '../core/security';
-import { imageRef, PINS } from '../core/pins';
+import { AWS_CHECKSUM_ENV, imageRef, PINS } from '../core/pins';
 
 /**
  * The one function that turns a build into a Job. Both the Jobs declared in `main.ts` and the
@@ -18,7 +18,7 @@ export interface BuildImages {
   readonly git?: string;
   /** Rootless BuildKit; must be a `-rootless` variant (uid 1000). @default PINS.images.buildkit */
   readonly buildkit?: string;
-  /** Uploads artifacts with `aws s3 cp`. @default PINS.images.awsCliBuild */
+  /** Uploads artifacts with `aws s3 cp`. @default PINS.images.awsCli */
   readonly upload?: string;
 }
 
@@ -26,7 +26,7 @@ export const DEFAULT_BUILD_IMAGES: Required<BuildImages> = {
   git: imageRef(PINS.images.git),
   // Kaniko was archived upstream in June 2025; BuildKit is maintained and runs rootless.
   buildkit: imageRef(PINS.images.buildkit),
-  upload: imageRef(PINS.images.awsCliBuild),
+  upload: imageRef(PINS.images.awsCli),
 };
 
 /** Where the build cache lives between builds. */
@@ -180,6 +180,7 @@ export function buildJobProps(b: ResolvedBuild): k8s.KubeJobProps {
         { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' },
         { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: a.credentialsSecret, key: 'access-key-id' } } },
         { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: a.credentialsSecret, key: 'secret-access-key' } } },
+        ...AWS_CHECKSUM_ENV,
       ],
       resources: resourceRequirements(HELPER_RESOURCES),
       securityContext: restrictedContainerSecurityContext(),

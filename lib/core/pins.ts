@@ -53,14 +53,14 @@ export const PINS = {
     // renovate: datasource=docker depName=oliver006/redis_exporter
     redisExporter: { repository: 'oliver006/redis_exporter', tag: 'v1.88.0', component: 'redis_exporter', licence: 'MIT', source: 'https://github.com/oliver006/redis_exporter' },
     // renovate: datasource=docker depName=moby/buildkit
-    buildkit: { repository: 'moby/buildkit', tag: 'v0.23.2-rootless', component: 'BuildKit (rootless)', licence: 'Apache-2.0', source: 'https://github.com/moby/buildkit' },
+    buildkit: { repository: 'moby/buildkit', tag: 'v0.32.2-rootless', component: 'BuildKit (rootless)', licence: 'Apache-2.0', source: 'https://github.com/moby/buildkit' },
     // Tags follow Alpine's git package and are rebuilt weekly under the same name.
     // renovate: datasource=docker depName=alpine/git
-    git: { repository: 'alpine/git', tag: 'v2.49.1', component: 'alpine/git (build clone)', licence: 'GPL-2.0-only', source: 'https://github.com/alpine-docker/git' },
+    git: { repository: 'alpine/git', tag: 'v2.54.0', component: 'alpine/git (build clone)', licence: 'GPL-2.0-only', source: 'https://github.com/alpine-docker/git' },
+    // Backups and build artifacts alike. Since 2.23 it sends checksums that some S3-compatible
+    // stores reject: every container running it gets AWS_CHECKSUM_ENV.
     // renovate: datasource=docker depName=amazon/aws-cli
-    awsCliBackup: { repository: 'amazon/aws-cli', tag: '2.17.0', component: 'AWS CLI (backup uploads)', licence: 'Apache-2.0', source: 'https://github.com/aws/aws-cli' },
-    // renovate: datasource=docker depName=amazon/aws-cli
-    awsCliBuild: { repository: 'amazon/aws-cli', tag: '2.27.50', component: 'AWS CLI (build artifact uploads)', licence: 'Apache-2.0', source: 'https://github.com/aws/aws-cli' },
+    awsCli: { repository: 'amazon/aws-cli', tag: '2.36.7', component: 'AWS CLI (S3 uploads)', licence: 'Apache-2.0', source: 'https://github.com/aws/aws-cli' },
     // renovate: datasource=docker depName=registry
     registry: { repository: 'registry', tag: '3.0.0', component: 'CNCF Distribution registry', licence: 'Apache-2.0', source: 'https://github.com/distribution/distribution' },
   },
@@ -142,3 +142,13 @@ export function minorOf(version: string): string {
   return m[1];
 }
 
+
+/**
+ * AWS CLI 2.23 and later compute CRC checksums on every S3 upload and validate them on download;
+ * S3-compatible stores that predate those headers (older MinIO, Ceph RGW, R2, B2, ...) reject
+ * such requests. `when_required` keeps what the CLI did before 2.23, which AWS S3 accepts too.
+ */
+export const AWS_CHECKSUM_ENV: ReadonlyArray<{ readonly name: string; readonly value: string }> = [
+  { name: 'AWS_REQUEST_CHECKSUM_CALCULATION', value: 'when_required' },
+  { name: 'AWS_RESPONSE_CHECKSUM_VALIDATION', value: 'when_required' },
+];

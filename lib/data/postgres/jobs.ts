@@ -3,6 +3,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { dataProtection } from '../../core/annotations';
 import { immutableJobAnnotations } from '../../core/job-annotations';
+import { AWS_CHECKSUM_ENV } from '../../core/pins';
 import { resourceRequirements, restrictedContainerSecurityContext, scratchVolume } from '../../core/security';
 import { backupScript, s3UploadScript } from './backup';
 import { PostgresDatabase } from './database';
@@ -128,6 +129,7 @@ export function renderBackupJob(pg: SharedPostgres): void {
       { name: 'AWS_DEFAULT_REGION', value: s3.region ?? 'us-east-1' },
       // The CLI writes its cache under HOME; the root filesystem is read-only.
       { name: 'HOME', value: '/tmp' },
+      ...AWS_CHECKSUM_ENV,
     ],
     resources: resourceRequirements({}, { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '256Mi' }),
     securityContext: restrictedContainerSecurityContext(),

@@ -38,7 +38,7 @@ export const ARGO_HOOK = 'argocd.argoproj.io/hook';
 /** The Prometheus exporter for PostgreSQL, pinned. */
 export const POSTGRES_EXPORTER_IMAGE = imageRef(PINS.images.postgresExporter);
 /** The AWS CLI image that uploads dumps to S3, pinned. */
-export const DEFAULT_S3_UPLOAD_IMAGE = imageRef(PINS.images.awsCliBackup);
+export const DEFAULT_S3_UPLOAD_IMAGE = imageRef(PINS.images.awsCli);
 export const METRICS_PORT = 9187;
 export const MONITOR_ROLE = 'postgres_exporter';
 export const MONITOR_PASSWORD_ENV = 'MONITOR_PASSWORD';
