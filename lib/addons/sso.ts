@@ -35,6 +35,8 @@ interface ChartSecretFile {
 
 /** Values of the pinned authelia chart (AUTHELIA_CHART) that the platform sets. */
 export interface AutheliaValues {
+  /** Pins Authelia itself over the chart's appVersion. */
+  readonly image: { readonly tag: string };
   readonly pod: {
     readonly kind: 'Deployment';
     readonly replicas: number;
@@ -154,6 +156,7 @@ export class Authelia extends NamespacedConstruct implements ServiceConsumer, Fo
       capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
     };
     this.baseValues = {
+      image: { tag: PINS.images.authelia.tag },
       pod: {
         kind: 'Deployment',
         replicas: 1,

@@ -62,7 +62,14 @@ export const PINS = {
     // renovate: datasource=docker depName=amazon/aws-cli
     awsCli: { repository: 'amazon/aws-cli', tag: '2.36.7', component: 'AWS CLI (S3 uploads)', licence: 'Apache-2.0', source: 'https://github.com/aws/aws-cli' },
     // renovate: datasource=docker depName=registry
-    registry: { repository: 'registry', tag: '3.0.0', component: 'CNCF Distribution registry', licence: 'Apache-2.0', source: 'https://github.com/distribution/distribution' },
+    registry: { repository: 'registry', tag: '3.1.1', component: 'CNCF Distribution registry', licence: 'Apache-2.0', source: 'https://github.com/distribution/distribution' },
+    // Set over the argo-cd chart's appVersion (values global.image.tag).
+    // renovate: datasource=docker depName=quay.io/argoproj/argocd
+    argoCd: { repository: 'quay.io/argoproj/argocd', tag: 'v3.4.8', component: 'Argo CD', licence: 'Apache-2.0', source: 'https://github.com/argoproj/argo-cd' },
+    // Set over the authelia chart's appVersion (values image.tag; the chart's image.registry and
+    // image.repository stay ghcr.io and authelia/authelia).
+    // renovate: datasource=docker depName=ghcr.io/authelia/authelia
+    authelia: { repository: 'ghcr.io/authelia/authelia', tag: '4.39.20', component: 'Authelia', licence: 'Apache-2.0', source: 'https://github.com/authelia/authelia' },
   },
   charts: {
     // renovate: datasource=helm depName=argo-cd

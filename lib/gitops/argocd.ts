@@ -66,7 +66,7 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
     super(scope, id, props.namespace ?? 'argocd', { wave: SyncWave.GITOPS });
     this.retries = props.syncRetries ?? 10;
     this.values = {
-      global: { domain: `argocd.${this.platform.domain}` },
+      global: { domain: `argocd.${this.platform.domain}`, image: { tag: PINS.images.argoCd.tag } },
       configs: {
         cm: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
         params: { 'server.insecure': false },
