@@ -93,14 +93,16 @@ export const PINS = {
   },
   releases: {
     // renovate: datasource=github-releases depName=k3s-io/k3s versioning=regex:^v(?<major>\d+)\.(?<minor>\d+)\.(?<patch>\d+)\+k3s(?<build>\d+)$
-    k3s: { version: 'v1.33.6+k3s1', component: 'k3s', licence: 'Apache-2.0', source: 'https://github.com/k3s-io/k3s' },
+    k3s: { version: 'v1.36.5+k3s1', component: 'k3s', licence: 'Apache-2.0', source: 'https://github.com/k3s-io/k3s' },
     // Not chosen here: the chart k3s bundles with the release above, for TraefikInstalls.K3S_BUNDLED.
-    // v1.33.6+k3s1 bundles traefik-37.1.1+up37.1.0 (../shared/charts, matched by archive hash).
-    // Renovate does not track it.
-    k3sBundledTraefikChart: { version: '37.1.1+up37.1.0', component: 'Traefik chart bundled with k3s', licence: 'MIT', source: 'https://github.com/k3s-io/k3s-charts' },
+    // Third-party reports show traefik-40.1.4+up40.1.0 on k3s v1.36.3 and v1.35.7; for the release
+    // above it is not checked against k3s' manifests/traefik.yaml. ../shared/charts has only
+    // 37.1.1+up37.1.0 (what v1.33.6+k3s1 bundled), so the offline render of K3S_BUNDLED still
+    // uses that one. Renovate does not track this entry: it moves with k3s.
+    k3sBundledTraefikChart: { version: '40.1.4+up40.1.0', component: 'Traefik chart bundled with k3s', licence: 'MIT', source: 'https://github.com/k3s-io/k3s-charts' },
     // `flux install --version` takes this; FLUX_VERSION is its minor, the CRDs' release line.
     // renovate: datasource=github-releases depName=fluxcd/flux2
-    flux: { version: 'v2.7.5', component: 'Flux', licence: 'Apache-2.0', source: 'https://github.com/fluxcd/flux2' },
+    flux: { version: 'v2.9.4', component: 'Flux', licence: 'Apache-2.0', source: 'https://github.com/fluxcd/flux2' },
   },
   /** Where the CRD files in ../shared/crds (imported by `npm run import`) come from. */
   crds: {
