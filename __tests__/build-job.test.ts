@@ -107,6 +107,10 @@ describe('BuildJob', () => {
     expect(args).toEqual(expect.arrayContaining(['--export-cache', 'type=registry,ref=ghcr.io/example/web:buildcache,mode=max', '--import-cache', 'type=registry,ref=ghcr.io/example/web:buildcache']));
     expect(byName.buildkit.env).toEqual([{ name: 'BUILDKITD_FLAGS', value: '--oci-worker-no-process-sandbox' }]);
     expect(byName.upload.args).toEqual(['s3', 'cp', '--recursive', '--no-progress', '--endpoint-url', 'https://s3.example.com', '/workspace/output/dist', 's3://build-artifacts/novahost/smoke-test/']);
+    expect(byName.upload.env).toEqual(expect.arrayContaining([
+      { name: 'AWS_REQUEST_CHECKSUM_CALCULATION', value: 'when_required' },
+      { name: 'AWS_RESPONSE_CHECKSUM_VALIDATION', value: 'when_required' },
+    ]));
   });
 
   it('builds in the main container when there is nothing to upload, and caches on a volume if asked', () => {

@@ -2,7 +2,7 @@ import { parse } from 'yaml';
 import { Flux } from '../lib/gitops/flux';
 import { IngressController } from '../lib/services/ingress-controller';
 import { ALL_POLICIES, runPolicies } from '../lib/checks/policies';
-import { Registry } from '../lib/addons/registry';
+import { Registry, REGISTRY_IMAGE } from '../lib/addons/registry';
 import { validateAll } from './support/schemas';
 import { findObject, synthesize, testPlatform } from './support/platform';
 
@@ -19,11 +19,11 @@ describe('Registry', () => {
     expect(registry().out.registry).toMatchSnapshot();
   });
 
-  it('runs registry:3.0.0 on a retained, prune-protected volume with htpasswd auth from a Secret', () => {
+  it('runs the pinned registry image on a retained, prune-protected volume with htpasswd auth from a Secret', () => {
     const ns = registry({ storageClassName: 'longhorn-retain' }).out.registry;
     const sts = findObject(ns, 'StatefulSet', 'registry');
     const c = sts.spec.template.spec.containers[0];
-    expect(c.image).toBe('registry:3.0.0');
+    expect(c.image).toBe(REGISTRY_IMAGE);
     expect(c.env).toContainEqual({ name: 'REGISTRY_HTTP_SECRET', valueFrom: { secretKeyRef: { name: 'registry-http-secret', key: 'secret' } } });
     expect(sts.spec.template.spec.volumes).toContainEqual({ name: 'auth', secret: { secretName: 'registry-htpasswd', items: [{ key: 'htpasswd', path: 'htpasswd' }] } });
     expect(sts.spec.volumeClaimTemplates[0].spec.storageClassName).toBe('longhorn-retain');

@@ -1,6 +1,6 @@
 import { DatabaseEnvStyles, Monitoring, NovahostApp, PodSecurity } from '../lib';
 import { provisioningSql } from '../lib/data/postgres/provisioning';
-import { SharedPostgres, SharedPostgresProps } from '../lib/data/postgres/shared-postgres';
+import { DEFAULT_S3_UPLOAD_IMAGE, SharedPostgres, SharedPostgresProps } from '../lib/data/postgres/shared-postgres';
 import { allObjects, findObject, routedPlatform, synthesize, testPlatform } from './support/platform';
 import { canConnect } from './support/reachability';
 
@@ -219,7 +219,12 @@ describe('SharedPostgres', () => {
     const pod = findObject(synthesize(platform).shared, 'CronJob', 'postgres-backup').spec.jobTemplate.spec.template.spec;
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['dump']);
     expect(pod.containers[0].name).toBe('upload');
-    expect(pod.containers[0].image).toBe('amazon/aws-cli:2.17.0');
+    expect(pod.containers[0].image).toBe(DEFAULT_S3_UPLOAD_IMAGE);
+    // AWS CLI 2.23+ checksums break S3-compatible stores unless asked for only when required.
+    expect(pod.containers[0].env).toEqual(expect.arrayContaining([
+      { name: 'AWS_REQUEST_CHECKSUM_CALCULATION', value: 'when_required' },
+      { name: 'AWS_RESPONSE_CHECKSUM_VALIDATION', value: 'when_required' },
+    ]));
     expect(pod.containers[0].env.find((e: any) => e.name === 'AWS_SECRET_ACCESS_KEY').valueFrom.secretKeyRef).toEqual({ name: 's3-backup', key: 'secret-access-key' });
     expect(pod.containers[0].command[2]).toContain("'s3://backups/shared/postgres'");
   });
@@ -264,6 +269,12 @@ describe('SharedPostgres', () => {
       () => new NovahostApp(platform, 'c', { services: { web: WEB }, database: { server: postgres, name: 'x'.repeat(64) } }),
       'c: database.name', 'is longer than 63 bytes, PostgreSQL would truncate it', `"${'x'.repeat(63)}"`,
     );
+  });
+
+  it('allows pgvector, which the TimescaleDB image builds in', () => {
+    const platform = testPlatform();
+    const postgres = new SharedPostgres(platform, 'postgres');
+    expect(() => new NovahostApp(platform, 'a', { services: { web: WEB }, database: { server: postgres, extensions: ['vector'] } })).not.toThrow();
   });
 
   it('fails when an extension is unknown, or timescaledb is not preloaded', () => {

@@ -93,14 +93,15 @@ describe('SharedRedis', () => {
       expect(script).toContain('redis-cli --user healthcheck');
       expect(script).toContain('= PONG');
     }
-    expect(container.env).toEqual([{ name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: 'redis-healthcheck', key: 'password' } } }]);
+    const auth = { valueFrom: { secretKeyRef: { name: 'redis-healthcheck', key: 'password' } } };
+    expect(container.env).toEqual([{ name: 'REDISCLI_AUTH', ...auth }, { name: 'VALKEYCLI_AUTH', ...auth }]);
     expect(aclLine(platform, 'healthcheck')).toBe('user healthcheck on resetpass resetkeys resetchannels -@all +ping');
     expect(aclLine(platform, 'default')).toMatch(/^user default off resetpass resetkeys resetchannels -@all$/);
   });
 
-  it('runs restricted: uid 999, read-only root, data on the PVC, /tmp and the ACL in emptyDirs', () => {
+  it('runs restricted: uid 999 gid 1000 (the Alpine image), read-only root, data on the PVC, /tmp and the ACL in emptyDirs', () => {
     const pod = findObject(redisObjects(novahostWithRedis().platform), 'StatefulSet', 'redis').spec.template.spec;
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.automountServiceAccountToken).toBe(false);
     for (const c of [...pod.initContainers, ...pod.containers]) {
       expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });

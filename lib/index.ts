@@ -7,6 +7,8 @@ export {
 } from './core/names';
 export type { ComponentIdentity, NameRule } from './core/names';
 export { pinnedImage } from './core/image';
+export { helmChart, imageRef, minorOf, PINS } from './core/pins';
+export type { ChartPin, ImagePin, ReleasePin } from './core/pins';
 export type { PinnedImage } from './core/image';
 export {
   resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
@@ -44,7 +46,7 @@ export type { CidrPeer, NetworkPeer, NetworkPort, PodPeer, TrafficRule } from '.
 export { toYaml, toYamlStream } from './core/yaml';
 export {
   ALPINE_POSTGRES_UID, ARGO_HOOK, ARGO_HOOK_DELETE_POLICY, BACKUP_DIR, CONFIG_DIR, DATA_MOUNT,
-  DEFAULT_POSTGRES_IMAGE, METRICS_PORT, MONITOR_PASSWORD_ENV, MONITOR_ROLE, PGDATA, PORT, PORT_NAME,
+  DEFAULT_POSTGRES_IMAGE, DEFAULT_S3_UPLOAD_IMAGE, METRICS_PORT, MONITOR_PASSWORD_ENV, MONITOR_ROLE, PGDATA, PORT, PORT_NAME,
   POSTGRES_EXPORTER_IMAGE, POSTGRES_EXTENSIONS, PostgresDatabase, SharedPostgres, SOCKET_DIR, SQL_DIR,
   SUPERUSER,
 } from './data/postgres/shared-postgres';
@@ -52,7 +54,7 @@ export type {
   PostgresBackup, PostgresS3Upload, PostgresSettings, PostgresStorage, SharedPostgresProps,
 } from './data/postgres/shared-postgres';
 export {
-  EvictionPolicies, HEALTH_CHECK_SCRIPT, Persistence, REDIS_EXPORTER_IMAGE, SharedRedis,
+  DEFAULT_REDIS_IMAGE, EvictionPolicies, HEALTH_CHECK_SCRIPT, Persistence, REDIS_EXPORTER_IMAGE, SharedRedis,
 } from './data/redis/shared-redis';
 export type { EvictionPolicy, PersistenceMode, SharedRedisProps } from './data/redis/shared-redis';
 export {

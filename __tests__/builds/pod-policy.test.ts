@@ -6,6 +6,7 @@ import { BuildJob, fillTemplate } from '../../lib/builds/build-job';
 import { BuildsNamespace } from '../../lib/builds/builds-namespace';
 import { findObject, synthesize, testPlatform } from '../support/platform';
 import { SCHEMAS_DIR, validateObject } from '../support/schemas';
+import { imageRef, PINS } from '../../lib/core/pins';
 
 /**
  * The builds namespace's ValidatingAdmissionPolicy, evaluated offline by a CEL engine
@@ -212,7 +213,8 @@ describe('the builds ValidatingAdmissionPolicy', () => {
     });
     const policy = findObject(synthesize(platform).builds, 'ValidatingAdmissionPolicy', 'builds-build-pods');
     const variables = Object.fromEntries(policy.spec.variables.map((v: Json) => [v.name, v.expression]));
-    expect(variables.images).toBe("['alpine/git:v2.47.2', 'amazon/aws-cli:2.27.50', 'moby/buildkit:v0.22.0-rootless']");
+    // The declared images, plus the default upload image the build did not override.
+    expect(variables.images).toBe(`['alpine/git:v2.47.2', '${imageRef(PINS.images.awsCli)}', 'moby/buildkit:v0.22.0-rootless']`);
     expect(variables.builders).toBe("['moby/buildkit:v0.22.0-rootless']");
 
     const empty = testPlatform();

@@ -9,18 +9,15 @@ import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { NamespacedConstruct } from '../core/platform';
 import { PodSecurity } from '../core/namespace-chart';
+import { helmChart, PINS } from '../core/pins';
 
 /** The Longhorn chart the platform installs. */
-export const LONGHORN_CHART = {
-  repoURL: 'https://charts.longhorn.io',
-  chart: 'longhorn',
-  version: '1.12.1',
-} as const;
+export const LONGHORN_CHART = helmChart(PINS.charts.longhorn);
 
 /** Longhorn settings that differ per data engine are JSON maps (`{"v1":"1","v2":"1"}`) since 1.10. */
 const perEngine = (value: number): string => JSON.stringify({ v1: String(value), v2: String(value) });
 
-/** longhorn chart 1.12.1, values used by the platform. */
+/** Values of the pinned longhorn chart (LONGHORN_CHART) that the platform sets. */
 export interface LonghornValues {
   readonly persistence: {
     readonly defaultClass: boolean;

@@ -16,9 +16,10 @@ import { resourceRequirements, ResourceSpec, restrictedContainerSecurityContext,
 import { declareSecrets } from '../core/secrets';
 import { renderServerServices, renderStatefulServer } from '../data/stateful-server';
 import { checkVolumeSize, dataStorageClass } from '../core/volumes';
+import { imageRef, PINS } from '../core/pins';
 
-/** CNCF Distribution 3.0.0, the registry image the docker-registry chart 3.0.0 also runs. */
-export const REGISTRY_IMAGE = 'registry:3.0.0';
+/** CNCF Distribution, pinned in PINS. */
+export const REGISTRY_IMAGE = imageRef(PINS.images.registry);
 const PORT = 5000;
 const UID = 1000;
 const DATA = '/var/lib/registry';

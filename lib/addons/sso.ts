@@ -11,13 +11,10 @@ import { NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { NamespacedConstruct } from '../core/platform';
 import { DeriveStages } from '../core/registry';
 import { declareSecrets } from '../core/secrets';
+import { helmChart, PINS } from '../core/pins';
 
 /** The Authelia chart (pre-1.0: pinned exactly). */
-export const AUTHELIA_CHART = {
-  repoURL: 'https://charts.authelia.com',
-  chart: 'authelia',
-  version: '0.11.5',
-} as const;
+export const AUTHELIA_CHART = helmChart(PINS.charts.authelia);
 
 const PORT = 9091;
 /** Where the chart mounts `secret.existingSecret` and `secret.additionalSecrets`. */
@@ -36,8 +33,10 @@ interface ChartSecretFile {
   readonly path: string;
 }
 
-/** authelia chart 0.11.5, values used by the platform. */
+/** Values of the pinned authelia chart (AUTHELIA_CHART) that the platform sets. */
 export interface AutheliaValues {
+  /** Pins Authelia itself over the chart's appVersion. */
+  readonly image: { readonly tag: string };
   readonly pod: {
     readonly kind: 'Deployment';
     readonly replicas: number;
@@ -157,6 +156,7 @@ export class Authelia extends NamespacedConstruct implements ServiceConsumer, Fo
       capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
     };
     this.baseValues = {
+      image: { tag: PINS.images.authelia.tag },
       pod: {
         kind: 'Deployment',
         replicas: 1,

@@ -287,7 +287,7 @@ function resolveCommon(scope: Construct, builds: BuildsNamespace, props: BuildOp
   const images = { ...DEFAULT_BUILD_IMAGES, ...props.images };
   for (const [name, ref] of Object.entries(images)) pinnedImage(scope, `images.${name}`, ref);
   if (!/-rootless$/.test(images.buildkit.split('@')[0])) {
-    throw configError(scope, { field: 'images.buildkit', value: images.buildkit, problem: 'is not a rootless BuildKit image', fix: 'use a "-rootless" tag such as "moby/buildkit:v0.23.2-rootless"; the pod runs as uid 1000' });
+    throw configError(scope, { field: 'images.buildkit', value: images.buildkit, problem: 'is not a rootless BuildKit image', fix: `use a "-rootless" tag such as "${DEFAULT_BUILD_IMAGES.buildkit}"; the pod runs as uid 1000` });
   }
   builds.addBuildImages(images);
 

@@ -4,6 +4,7 @@ import { standardLabels } from '../core/names';
 import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
 } from '../core/security';
+import { AWS_CHECKSUM_ENV, imageRef, PINS } from '../core/pins';
 
 /**
  * The one function that turns a build into a Job. Both the Jobs declared in `main.ts` and the
@@ -13,19 +14,19 @@ import {
 
 /** Images of a build pod; each is pinned (checked by the constructs). */
 export interface BuildImages {
-  /** Clones the source. @default 'alpine/git:v2.49.1' */
+  /** Clones the source. @default PINS.images.git */
   readonly git?: string;
-  /** Rootless BuildKit; must be a `-rootless` variant (uid 1000). @default 'moby/buildkit:v0.23.2-rootless' */
+  /** Rootless BuildKit; must be a `-rootless` variant (uid 1000). @default PINS.images.buildkit */
   readonly buildkit?: string;
-  /** Uploads artifacts with `aws s3 cp`. @default 'amazon/aws-cli:2.27.50' */
+  /** Uploads artifacts with `aws s3 cp`. @default PINS.images.awsCli */
   readonly upload?: string;
 }
 
 export const DEFAULT_BUILD_IMAGES: Required<BuildImages> = {
-  git: 'alpine/git:v2.49.1',
+  git: imageRef(PINS.images.git),
   // Kaniko was archived upstream in June 2025; BuildKit is maintained and runs rootless.
-  buildkit: 'moby/buildkit:v0.23.2-rootless',
-  upload: 'amazon/aws-cli:2.27.50',
+  buildkit: imageRef(PINS.images.buildkit),
+  upload: imageRef(PINS.images.awsCli),
 };
 
 /** Where the build cache lives between builds. */
@@ -180,6 +181,7 @@ export function buildJobProps(b: ResolvedBuild): k8s.KubeJobProps {
         { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' },
         { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: a.credentialsSecret, key: 'access-key-id' } } },
         { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: a.credentialsSecret, key: 'secret-access-key' } } },
+        ...AWS_CHECKSUM_ENV,
       ],
       resources: resourceRequirements(HELPER_RESOURCES),
       securityContext: restrictedContainerSecurityContext(),

@@ -7,6 +7,7 @@ import { DEFAULT_SYSTEM_RESERVED, NodeCapacity } from '../checks/capacity';
 import { parseCpu, parseMemory } from '../core/quantity';
 import { checkName, NameRules } from '../core/names';
 import { toYaml } from '../core/yaml';
+import { PINS } from '../core/pins';
 
 /**
  * The k3s profile: what a single k3s node (Hetzner cx22 and similar) needs outside the cluster's
@@ -15,7 +16,7 @@ import { toYaml } from '../core/yaml';
  */
 
 /** k3s installs from `get.k3s.io` at this release channel version (pinned). */
-export const K3S_VERSION = 'v1.33.6+k3s1';
+export const K3S_VERSION = PINS.releases.k3s.version;
 
 /** Where k3s runs add-ons it bundles (Traefik, CoreDNS, ServiceLB). */
 export const K3S_SYSTEM_NAMESPACE = 'kube-system';

@@ -44,7 +44,8 @@ export interface TraefikValues {
 
 /** argo-cd chart (argo-helm), values used by the platform. */
 export interface ArgoCdValues {
-  readonly global: { readonly domain: string };
+  /** `image.tag` pins Argo CD itself over the chart's appVersion. */
+  readonly global: { readonly domain: string; readonly image: { readonly tag: string } };
   readonly configs: {
     readonly cm: Record<string, string>;
     readonly params: Record<string, string | boolean | number>;

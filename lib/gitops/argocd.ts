@@ -13,13 +13,10 @@ import { HelmRelease } from '../core/helm-releases';
 import { SYNC_OPTIONS, SYNC_WAVE, SyncWave } from '../core/annotations';
 import { declareGitOpsEngine, GitOpsEngine } from '../core/gitops-engine';
 import { DeriveStages } from '../core/registry';
+import { helmChart, PINS } from '../core/pins';
 
 /** The argo-cd chart that installs, then upgrades, Argo CD itself. */
-export const ARGO_CD_CHART = {
-  repoURL: 'https://argoproj.github.io/argo-helm',
-  chart: 'argo-cd',
-  version: '10.1.1',
-} as const;
+export const ARGO_CD_CHART = helmChart(PINS.charts.argoCd);
 
 const IN_CLUSTER = 'https://kubernetes.default.svc';
 /** Project of the namespace folders: namespaced objects of their own namespace, few cluster kinds. */
@@ -69,7 +66,7 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
     super(scope, id, props.namespace ?? 'argocd', { wave: SyncWave.GITOPS });
     this.retries = props.syncRetries ?? 10;
     this.values = {
-      global: { domain: `argocd.${this.platform.domain}` },
+      global: { domain: `argocd.${this.platform.domain}`, image: { tag: PINS.images.argoCd.tag } },
       configs: {
         cm: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
         params: { 'server.insecure': false },

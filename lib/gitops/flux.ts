@@ -29,9 +29,10 @@ import { HelmRepositoryObject } from './flux-objects';
 export { HelmRepositoryObject } from './flux-objects';
 export type { HelmRepositorySpec } from './flux-objects';
 import { declareSecrets } from '../core/secrets';
+import { minorOf, PINS } from '../core/pins';
 
 /** The Flux version whose CRDs (and controllers) the rendered objects are written for. */
-export const FLUX_VERSION = 'v2.7';
+export const FLUX_VERSION = minorOf(PINS.releases.flux.version);
 
 /**
  * Requests of the Flux controllers as `flux install` deploys them (100m CPU / 64Mi each). They

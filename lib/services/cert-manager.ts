@@ -10,13 +10,10 @@ import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
 import { declareSecrets } from '../core/secrets';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { AcmeIssuers, NamespacedConstruct } from '../core/platform';
+import { helmChart, PINS } from '../core/pins';
 
 /** The cert-manager chart the platform installs. */
-export const CERT_MANAGER_CHART = {
-  repoURL: 'https://charts.jetstack.io',
-  chart: 'cert-manager',
-  version: 'v1.21.1',
-} as const;
+export const CERT_MANAGER_CHART = helmChart(PINS.charts.certManager);
 
 /** The DNS-01 solver with DigitalOcean's DNS: wildcard certificates, and hosts not yet public. */
 export interface DigitalOceanDns01 {

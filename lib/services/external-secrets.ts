@@ -13,13 +13,10 @@ import { NamespacedConstruct } from '../core/platform';
 import { DeriveStages } from '../core/registry';
 import { checkGoDuration } from '../core/duration';
 import { InventorySecret, secretInventory } from '../checks/secrets/inventory';
+import { helmChart, PINS } from '../core/pins';
 
 /** The External Secrets Operator chart the platform installs. */
-export const EXTERNAL_SECRETS_CHART = {
-  repoURL: 'https://charts.external-secrets.io',
-  chart: 'external-secrets',
-  version: '2.9.0',
-} as const;
+export const EXTERNAL_SECRETS_CHART = helmChart(PINS.charts.externalSecrets);
 
 /** external-secrets chart values the platform sets. */
 export interface ExternalSecretsValues {

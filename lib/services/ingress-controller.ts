@@ -12,6 +12,7 @@ import { HelmChartConfig, K3S_SYSTEM_NAMESPACE } from '../cluster/k3s';
 import { gitOpsEngines } from '../core/gitops-engine';
 import { INGRESS_CONTROLLER } from '../core/platform';
 import { MANAGED_BY, PART_OF } from '../core/names';
+import { helmChart, PINS } from '../core/pins';
 
 /** Where the Traefik the platform uses comes from. */
 export const TraefikInstalls = {
@@ -28,11 +29,7 @@ export const TraefikInstalls = {
 export type TraefikInstall = (typeof TraefikInstalls)[keyof typeof TraefikInstalls];
 
 /** The Traefik chart the platform installs. */
-export const TRAEFIK_CHART = {
-  repoURL: 'https://traefik.github.io/charts',
-  chart: 'traefik',
-  version: '41.3.0',
-} as const;
+export const TRAEFIK_CHART = helmChart(PINS.charts.traefik);
 
 export interface IngressControllerProps {
   /** @default 'shared' */

@@ -3,10 +3,11 @@
 import { k8s } from 'cdk8s-plus-28';
 import { dataProtection } from '../../core/annotations';
 import { immutableJobAnnotations } from '../../core/job-annotations';
+import { AWS_CHECKSUM_ENV } from '../../core/pins';
 import { resourceRequirements, restrictedContainerSecurityContext, scratchVolume } from '../../core/security';
 import { backupScript, s3UploadScript } from './backup';
 import { PostgresDatabase } from './database';
-import { ARGO_HOOK, ARGO_HOOK_DELETE_POLICY, BACKUP_DIR, MONITOR_PASSWORD_ENV, MONITOR_ROLE, SQL_DIR } from './props';
+import { ARGO_HOOK, ARGO_HOOK_DELETE_POLICY, BACKUP_DIR, DEFAULT_S3_UPLOAD_IMAGE, MONITOR_PASSWORD_ENV, MONITOR_ROLE, SQL_DIR } from './props';
 import { DatabaseGrant, provisioningScript, provisioningSql } from './provisioning';
 import { storageOf } from './settings';
 import type { PostgresServerParts as SharedPostgres } from './parts';
@@ -115,7 +116,7 @@ export function renderBackupJob(pg: SharedPostgres): void {
   };
   const upload: k8s.Container | undefined = s3 && {
     name: 'upload',
-    image: s3.image ?? 'amazon/aws-cli:2.17.0',
+    image: s3.image ?? DEFAULT_S3_UPLOAD_IMAGE,
     command: ['sh', '-c', s3UploadScript({
       directory: BACKUP_DIR,
       endpoint: s3.endpoint,
@@ -128,6 +129,7 @@ export function renderBackupJob(pg: SharedPostgres): void {
       { name: 'AWS_DEFAULT_REGION', value: s3.region ?? 'us-east-1' },
       // The CLI writes its cache under HOME; the root filesystem is read-only.
       { name: 'HOME', value: '/tmp' },
+      ...AWS_CHECKSUM_ENV,
     ],
     resources: resourceRequirements({}, { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '256Mi' }),
     securityContext: restrictedContainerSecurityContext(),

@@ -1,9 +1,10 @@
 // SharedPostgres' props, defaults and the fixed facts of the server image (ports, paths, roles).
 import { ResourceSpec } from '../../core/security';
 import { PostgresSettingValue } from './config';
+import { imageRef, PINS } from '../../core/pins';
 
-/** TimescaleDB 2.22.1 on PostgreSQL 17 (Alpine based, like the official postgres:17-alpine image). */
-export const DEFAULT_POSTGRES_IMAGE = 'timescale/timescaledb:2.22.1-pg17';
+/** TimescaleDB on PostgreSQL 17 (Alpine based, like the official postgres:17-alpine image); see PINS. */
+export const DEFAULT_POSTGRES_IMAGE = imageRef(PINS.images.postgres);
 
 /**
  * UID and GID of the `postgres` user in the Alpine-based postgres and timescale/timescaledb
@@ -12,14 +13,15 @@ export const DEFAULT_POSTGRES_IMAGE = 'timescale/timescaledb:2.22.1-pg17';
 export const ALPINE_POSTGRES_UID = 70;
 
 /**
- * Extensions an app may ask for: those the timescale/timescaledb image ships — TimescaleDB itself
- * plus PostgreSQL's contrib modules that need no preloading. PostGIS and pgvector are not in this
- * image (they are in timescale/timescaledb-ha), so asking for them fails at synth instead of at
- * CREATE EXTENSION time in a Job.
+ * Extensions an app may ask for: those the timescale/timescaledb image ships — TimescaleDB itself,
+ * pgvector (`vector`: the image's Dockerfile builds it from source, PGVECTOR_VERSION in its
+ * Makefile) and PostgreSQL's contrib modules that need no preloading. PostGIS is not in this image
+ * (it is in timescale/timescaledb-ha), so asking for it fails at synth instead of at CREATE
+ * EXTENSION time in a Job.
  */
 export const POSTGRES_EXTENSIONS: ReadonlySet<string> = new Set([
   'timescaledb', 'pgcrypto', 'uuid-ossp', 'pg_trgm', 'citext', 'hstore', 'btree_gin', 'btree_gist',
-  'unaccent', 'fuzzystrmatch', 'ltree', 'intarray', 'tablefunc',
+  'unaccent', 'fuzzystrmatch', 'ltree', 'intarray', 'tablefunc', 'vector',
 ]);
 
 export const PORT = 5432;
@@ -34,7 +36,9 @@ export const BACKUP_DIR = '/backups';
 export const SQL_DIR = '/provisioning';
 export const ARGO_HOOK = 'argocd.argoproj.io/hook';
 /** The Prometheus exporter for PostgreSQL, pinned. */
-export const POSTGRES_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.17.1';
+export const POSTGRES_EXPORTER_IMAGE = imageRef(PINS.images.postgresExporter);
+/** The AWS CLI image that uploads dumps to S3, pinned. */
+export const DEFAULT_S3_UPLOAD_IMAGE = imageRef(PINS.images.awsCli);
 export const METRICS_PORT = 9187;
 export const MONITOR_ROLE = 'postgres_exporter';
 export const MONITOR_PASSWORD_ENV = 'MONITOR_PASSWORD';
@@ -82,7 +86,7 @@ export interface PostgresS3Upload {
   readonly accessKeyIdKey?: string;
   /** @default 'secret-access-key' */
   readonly secretAccessKeyKey?: string;
-  /** @default 'amazon/aws-cli:2.17.0' */
+  /** @default DEFAULT_S3_UPLOAD_IMAGE */
   readonly image?: string;
 }
 

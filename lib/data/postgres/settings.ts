@@ -5,7 +5,7 @@ import { pinnedImage } from '../../core/image';
 import { checkName, NameRules } from '../../core/names';
 import { checkVolumeSize, dataStorageClass } from '../../core/volumes';
 import { isSettingName, PG_HBA_FILE, PostgresSettingValue } from './config';
-import { CONFIG_DIR, PORT, PostgresBackup, PostgresSettings, PostgresStorage, SOCKET_DIR } from './props';
+import { CONFIG_DIR, DEFAULT_S3_UPLOAD_IMAGE, PORT, PostgresBackup, PostgresSettings, PostgresStorage, SOCKET_DIR } from './props';
 
 /** Backups with their defaults applied. */
 export type ResolvedBackup = PostgresBackup & { enabled: boolean; schedule: string; retentionDays: number };
@@ -100,7 +100,7 @@ export function resolveBackup(scope: IConstruct, b: PostgresBackup): ResolvedBac
       throw configError(scope, { field: 'backup.s3.prefix', value: s3.prefix, problem: 'is not a key prefix without leading or trailing "/"', fix: 'use e.g. "novahost/postgres"' });
     }
     checkName(scope, 'backup.s3.credentialsSecret', s3.credentialsSecret, NameRules.DNS1123_SUBDOMAIN);
-    pinnedImage(scope, 'backup.s3.image', s3.image ?? 'amazon/aws-cli:2.17.0');
+    pinnedImage(scope, 'backup.s3.image', s3.image ?? DEFAULT_S3_UPLOAD_IMAGE);
   }
   return { ...b, enabled: b.enabled ?? true, schedule: schedule.trim(), retentionDays };
 }

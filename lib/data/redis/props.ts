@@ -13,9 +13,11 @@ export interface SharedRedisProps {
   /** Namespace of the server. @default 'shared' */
   readonly namespace?: string;
   /**
-   * Redis image, pinned. Any Redis-compatible server with `redis-server`, `redis-cli`, `sh` and
-   * `sha256sum` that runs as uid 999 works (Valkey's images do).
-   * @default 'redis:7.4.6-alpine'
+   * Server image, pinned: Valkey by default. Any Redis-compatible server with `redis-server`,
+   * `redis-cli` (Valkey's images link them to `valkey-*`), `sh` and `sha256sum` that runs as uid
+   * 999 with the ACL categories of Redis 7 works; Redis 8 puts its module commands into `@read`
+   * and `@write`, so app users would need `-@search -@json -@timeseries ...` as well.
+   * @default DEFAULT_REDIS_IMAGE
    */
   readonly image?: string;
   /** How data survives a restart. @default Persistence.AOF (append-only file, fsync every second) */

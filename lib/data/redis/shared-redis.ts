@@ -29,6 +29,7 @@ import { memoryBytes } from '../../core/quantity';
 import { checkVolumeSize, dataStorageClass } from '../../core/volumes';
 import { GENERATED_PASSWORD, PASSWORD_KEY, RedisCache } from './cache';
 import { MAXMEMORY_SHARE_OF_LIMIT, SharedRedisProps } from './props';
+import { imageRef, PINS } from '../../core/pins';
 
 export type { SharedRedisProps } from './props';
 
@@ -36,10 +37,18 @@ export type { SharedRedisProps } from './props';
 export { EvictionPolicies, Persistence } from './config';
 export type { EvictionPolicy, PersistenceMode } from './config';
 
-/** uid and gid of the `redis` user in the official images (Alpine and Debian alike). */
+/** uid of the server's user (`valkey`, or `redis`) in the official images, Alpine and Debian alike. */
 const REDIS_UID = 999;
+/**
+ * Its group: 1000 in the Alpine images ("alpine already has a gid 999, so we'll use the next id":
+ * `addgroup -S -g 1000` in valkey-container's and docker-library/redis' alpine Dockerfiles), 999
+ * in the Debian ones. The pod runs with the Alpine image's group.
+ */
+const REDIS_GID = 1000;
 /** The Prometheus exporter for Redis, pinned. */
-export const REDIS_EXPORTER_IMAGE = 'oliver006/redis_exporter:v1.67.0';
+export const REDIS_EXPORTER_IMAGE = imageRef(PINS.images.redisExporter);
+/** The server image, pinned. */
+export const DEFAULT_REDIS_IMAGE = imageRef(PINS.images.redis);
 const METRICS_PORT = 9121;
 const PORT_NAME = 'redis';
 const DEFAULT_RESOURCES: ResourceSpec = { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '512Mi' };
@@ -88,7 +97,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
     checkName(this, 'id', id, NameRules.DNS1035_LABEL);
     this.headlessServiceName = checkName(this, 'id', `${id}-headless`, NameRules.DNS1035_LABEL);
     this.configMapName = `${id}-config`;
-    this.image = pinnedImage(this, 'image', props.image ?? 'redis:7.4.6-alpine');
+    this.image = pinnedImage(this, 'image', props.image ?? DEFAULT_REDIS_IMAGE);
     this.persistence = props.persistence ?? Persistence.AOF;
     this.evictionPolicy = props.evictionPolicy ?? EvictionPolicies.NO_EVICTION;
     if (!Object.values(EvictionPolicies).includes(this.evictionPolicy)) {
@@ -317,7 +326,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
         enableServiceLinks: false,
         // A snapshot on shutdown (RDB) may take a while; SIGKILL before it ends loses it.
         terminationGracePeriodSeconds: 60,
-        securityContext: restrictedPodSecurityContext(REDIS_UID),
+        securityContext: restrictedPodSecurityContext(REDIS_UID, REDIS_GID),
         initContainers: [{
           name: 'assemble-acl',
           image: this.image.ref,
@@ -337,12 +346,13 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
           // redis.conf has no `dir`: the working directory is the data directory.
           workingDir: RedisPaths.DATA,
           ports: [{ name: PORT_NAME, containerPort: REDIS_PORT, protocol: 'TCP' }],
-          env: [{
-            // redis-cli reads its password from here, so the probes authenticate without
-            // putting the password on a command line.
-            name: 'REDISCLI_AUTH',
+          // redis-cli reads its password from REDISCLI_AUTH (valkey-cli 8.0 too: CLI_AUTH_ENV in
+          // src/valkey-cli.c), so the probes authenticate without putting the password on a
+          // command line. Scripts for later valkey-cli releases use VALKEYCLI_AUTH: both are set.
+          env: ['REDISCLI_AUTH', 'VALKEYCLI_AUTH'].map((name) => ({
+            name,
             valueFrom: { secretKeyRef: { name: this.systemSecretName(SystemUsers.HEALTHCHECK), key: PASSWORD_KEY } },
-          }],
+          })),
           resources: resourceRequirements(this.resources),
           startupProbe: healthProbe({ periodSeconds: 5, failureThreshold: 60 }),
           readinessProbe: healthProbe({ periodSeconds: 10, failureThreshold: 3 }),
@@ -362,7 +372,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
           {
             name: 'passwords',
             projected: {
-              // Owned by root, readable by the pod's group (fsGroup 999) only.
+              // Owned by root, readable by the pod's group (fsGroup 1000) only.
               defaultMode: 0o440,
               sources: users.map((user) => ({
                 secret: {

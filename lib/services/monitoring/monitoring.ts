@@ -24,6 +24,7 @@ import { NamespacedConstruct } from '../../core/platform';
 import { PodSecurity } from '../../core/namespace-chart';
 import type { ResourceSpec } from '../../core/security';
 import { declareSecrets } from '../../core/secrets';
+import { helmChart, PINS } from '../../core/pins';
 
 export { Datasources, DASHBOARD_LABEL } from './dashboards';
 export { addScrapeTarget, prometheusOf } from './scrape';
@@ -33,9 +34,9 @@ export type { AlertRule, AlertOptions } from './alerts';
 
 /** The monitoring charts the platform installs. */
 export const MONITORING_CHARTS = {
-  kubePrometheusStack: { repoURL: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', version: '88.5.3' },
-  loki: { repoURL: 'https://grafana-community.github.io/helm-charts', chart: 'loki', version: '18.11.0' },
-  alloy: { repoURL: 'https://grafana.github.io/helm-charts', chart: 'alloy', version: '1.11.1' },
+  kubePrometheusStack: helmChart(PINS.charts.kubePrometheusStack),
+  loki: helmChart(PINS.charts.loki),
+  alloy: helmChart(PINS.charts.alloy),
 } as const;
 
 /** Release names; the charts derive every object name from them. */
