@@ -50,8 +50,10 @@ describe('bootstrap', () => {
   });
 
   it('README: the command applies the root Application, and only it', () => {
+    // The DigitalOcean and the k3s bootstrap both show it; every such command must be this one.
     const commands = applyCommands('README.md');
-    expect(commands).toEqual([{ file: `dist/${manifestFile('argocd')}`, selector: 'app.kubernetes.io/component=root' }]);
+    expect(commands.length).toBeGreaterThanOrEqual(1);
+    expect([...new Set(commands.map((c) => JSON.stringify(c)))].map((c) => JSON.parse(c))).toEqual([{ file: `dist/${manifestFile('argocd')}`, selector: 'app.kubernetes.io/component=root' }]);
     const objects = parseAllDocuments(fs.readFileSync(path.join(ROOT, commands[0].file), 'utf8')).map((d) => d.toJS());
     expect(selected(objects, commands[0].selector)).toEqual(['Application/root']);
   });

@@ -77,6 +77,8 @@ export {
 export type { CapacityReport, ChartComponent, Consumer, NodeCapacity, Resources } from './checks/capacity';
 // Loading placement registers the capacity synth check every Platform runs.
 export { assertPlacement, formatPlacementTable, placementReport } from './checks/placement';
+export { CHART_VOLUMES, formatCostTable, monthlyCost, volumeGiB } from './checks/cost';
+export type { CostLine, MonthlyCost } from './checks/cost';
 export type { PlacedNode, PlacementReport, UnplacedPod } from './checks/placement';
 export { ClusterProfiles, DigitalOcean } from './cluster/profiles';
 export type { DoksPool, DoksProps, ManagedClusterProps, NodeResources } from './cluster/profiles';

@@ -147,6 +147,7 @@ export const ClusterProfiles = {
     const nodes = pools.reduce((n, p) => n + p.count, 0);
     return {
       kind: 'doks',
+      region: props.region,
       description: `DigitalOcean Kubernetes in ${props.region}, ${pools.map((p) => `${p.count} × ${p.size ?? `${p.allocatable.cpu} CPU / ${p.allocatable.memory}`}`).join(' + ')}`,
       pools,
       nodeReserve: props.nodeReserve ?? DigitalOcean.NODE_RESERVE,

@@ -64,6 +64,8 @@ export interface ClusterProfile {
   readonly kind: string;
   /** One line for reports (`DigitalOcean Kubernetes, fra1, 3 × s-2vcpu-4gb`). */
   readonly description: string;
+  /** The provider's region (`fra1`). @default - none */
+  readonly region?: string;
   readonly pools: readonly NodePool[];
   /**
    * What every node spends outside dist/ (the CNI, CSI and monitoring agents of the provider, or
