@@ -8,7 +8,7 @@ import { ClusterProfile, NodeCapacity, singleNodeProfile } from './cluster';
 import { PlatformError, pathOf, problemLine, SynthError } from './errors';
 import { assertGitOpsEngine } from './gitops-engine';
 import { HELM_RELEASES, HelmRelease } from './helm-releases';
-import { checkName, NameRules, suggestName } from './names';
+import { allowAnyChildId, checkName, NameRules, suggestName } from './names';
 import { reportProblem } from './problems';
 import { apiGroupOf, manifestFile, NamespaceChart, NamespaceOptions } from './namespace-chart';
 import { type PodPeer } from './peers';
@@ -130,6 +130,7 @@ export class Platform extends App {
     super({ outdir: props?.outdir });
     latestPlatform = this;
     this.registry = new PlatformRegistry(this);
+    allowAnyChildId(this);
     // Synthesis does not type-check: every prop is checked here, and each problem reported.
     const v = new PropChecks(this);
     v.object('', props, PLATFORM_KEYS, true);
@@ -340,6 +341,7 @@ export abstract class NamespacedConstruct extends Construct {
     const platform = Platform.of(scope);
     const chart = platform.namespace(namespace, options, `${pathOf(scope)}/${id}`.replace(/^platform\//, ''));
     super(chart, id);
+    allowAnyChildId(this);
     this.platform = platform;
     this.chart = chart;
   }

@@ -9,7 +9,7 @@ import { configError, pathOf } from '../core/errors';
 import { needsCrd } from '../core/annotations';
 import { NetworkPolicies } from '../network/network-policies';
 import type { IConstruct } from 'constructs';
-import { checkName, hostToName, NameRules, PART_OF, MANAGED_BY } from '../core/names';
+import { checkName, fitName, hostToName, NameRules, PART_OF, MANAGED_BY } from '../core/names';
 import { Platform } from '../core/platform';
 import { NamespaceChart } from '../core/namespace-chart';
 import { DeriveStages, FactKey, PlatformRegistry, SlotKey } from '../core/registry';
@@ -129,7 +129,7 @@ export class IngressRoute extends Construct {
       if (this.path === '/') {
         throw configError(this, { field: 'stripPrefix', value: true, problem: 'has nothing to strip on path "/"', fix: 'remove stripPrefix' });
       }
-      this.middlewareName = checkName(this, 'middleware name', `${props.backend.serviceName}-strip-${pathSlug(this.path)}`, NameRules.DNS1123_LABEL);
+      this.middlewareName = fitName(`${props.backend.serviceName}-strip-${pathSlug(this.path)}`);
       new Middleware(this, 'StripPrefix', {
         metadata: { name: this.middlewareName, labels: routeLabels(this.host), annotations: needsCrd() },
         spec: { stripPrefix: { prefixes: [this.path] } },
@@ -154,7 +154,7 @@ function pathSlug(path: string): string {
 function routeLabels(host: string): Record<string, string> {
   return {
     'app.kubernetes.io/name': 'ingress',
-    'app.kubernetes.io/instance': hostToName(host).slice(0, 63).replace(/-+$/, ''),
+    'app.kubernetes.io/instance': fitName(hostToName(host)),
     'app.kubernetes.io/component': 'route',
     'app.kubernetes.io/part-of': PART_OF,
     'app.kubernetes.io/managed-by': MANAGED_BY,
@@ -232,8 +232,9 @@ export class HostRoutes {
       const routes = [...this.hosts.get(host)!].sort((a, b) => a.path.localeCompare(b.path));
       const chart = platform.namespace(routes[0].backend.namespace);
       const scope = new Construct(chart, `Host-${host}`);
-      const name = checkName(routes[0], 'host', hostToName(host), NameRules.DNS1123_LABEL);
-      const tlsSecret = `${name}-tls`;
+      // A host of up to 253 characters is valid; the names derived from it are cut to fit (core/names.ts fitName).
+      const name = fitName(hostToName(host));
+      const tlsSecret = fitName(hostToName(host), 253, '-tls');
       const labels = routeLabels(host);
 
       new Certificate(scope, 'Certificate', {
@@ -304,12 +305,12 @@ export class HostRoutes {
       if (plain.length) ingress('Ingress', name, plain, {});
       const signedIn = routes.filter((r) => !r.stripPrefix && r.sso);
       if (signedIn.length) {
-        ingress('IngressSso', checkName(signedIn[0], 'ingress name', `${name}-sso`.slice(0, 253), NameRules.DNS1123_SUBDOMAIN), signedIn, {
+        ingress('IngressSso', fitName(name, 253, '-sso'), signedIn, {
           'traefik.ingress.kubernetes.io/router.middlewares': middlewares(signedIn[0]),
         });
       }
       for (const r of routes.filter((x) => x.stripPrefix)) {
-        const ingressName = checkName(r, 'ingress name', `${name}-${pathSlug(r.path)}`.slice(0, 253), NameRules.DNS1123_SUBDOMAIN);
+        const ingressName = fitName(`${name}-${pathSlug(r.path)}`, 253);
         ingress(`Ingress-${r.path}`, ingressName, [r], {
           'traefik.ingress.kubernetes.io/router.middlewares': middlewares(r),
         });
