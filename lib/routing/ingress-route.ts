@@ -6,6 +6,8 @@ import { Construct } from 'constructs';
 import { Certificate } from '../../imports/certmanager-certificate-cert-manager.io';
 import { Middleware } from '../../imports/traefik-middleware-traefik.io';
 import { configError, pathOf } from '../core/errors';
+import { reportProblem } from '../core/problems';
+import { ingressPathProblem } from '../core/validate';
 import { needsCrd } from '../core/annotations';
 import { NetworkPolicies } from '../network/network-policies';
 import type { IConstruct } from 'constructs';
@@ -95,7 +97,8 @@ export class IngressRoute extends Construct {
     super(scope, id);
     const platform = Platform.of(this);
     this.host = checkName(this, 'host', props.host, NameRules.HOSTNAME);
-    this.path = normalizePath(this, props.path ?? '/');
+    const path = normalizePath(this, props.path ?? '/');
+    this.path = path ?? '/';
     this.backend = props.backend;
     this.stripPrefix = props.stripPrefix ?? false;
     this.sso = props.sso ?? false;
@@ -135,16 +138,23 @@ export class IngressRoute extends Construct {
         spec: { stripPrefix: { prefixes: [this.path] } },
       });
     }
-    platform.registry.fact(HOST_ROUTES).add(this);
+    if (path !== undefined) platform.registry.fact(HOST_ROUTES).add(this);
   }
 }
 
-/** `/api/` -> `/api`; rejects what is not a path. */
-function normalizePath(scope: Construct, path: string): string {
-  if (typeof path !== 'string' || !path.startsWith('/') || /[\s?#]/.test(path) || path.includes('//')) {
-    throw configError(scope, { field: 'path', value: path, problem: 'is not a path prefix starting with "/"', fix: 'use e.g. "/" or "/api"' });
+/**
+ * `/api/` -> `/api`. A path Kubernetes' Ingress validation refuses (`/../`, `%2F`, a `/.` suffix)
+ * or that Traefik would splice into its router rule (PathPrefix(`...`): backticks, regex and
+ * template syntax) is reported, and the route is left out.
+ */
+function normalizePath(scope: Construct, path: unknown): string | undefined {
+  const problem = typeof path !== 'string' ? `is a ${typeof path}, not a string` : ingressPathProblem(path);
+  if (problem) {
+    reportProblem(scope, { field: 'path', value: path, problem, fix: 'use a plain path prefix such as "/" or "/api" (Prefix matching: "/api" also serves "/api/v1")' });
+    return undefined;
   }
-  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+  const p = path as string;
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }
 
 function pathSlug(path: string): string {
