@@ -1,7 +1,7 @@
 import * as path from 'path';
 import {
   ArgoCd, BuildJob, BuildsNamespace, CertManager, ClusterProfiles, ImageTags, IngressController, Monitoring, NovahostApp, Platform,
-  SharedPostgres, SharedRedis,
+  runSynth, SharedPostgres, SharedRedis,
 } from './lib';
 
 /** Set to true to run the builds smoke test once: a tiny image pushed, one artifact uploaded. */
@@ -96,5 +96,6 @@ new NovahostApp(platform, 'excalidraw', {
   },
 });
 
-// `npx cdk8s synth` runs this file; tests import it to inspect the same installation.
-if (require.main === module) platform.synth();
+// `npm run synth` and `npx cdk8s synth` run this file through scripts/synth.ts, which reports every
+// problem at once; tests import it to inspect the same installation.
+if (require.main === module) runSynth(__filename);

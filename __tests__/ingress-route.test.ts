@@ -95,8 +95,8 @@ describe('IngressRoute', () => {
 
     it.each(['api', '', '/a b', '/a?x=1'])('the path is %j', (path) => {
       const platform = routedPlatform();
-      expect(() => new NovahostApp(platform, 'shop', { services: { web: svc(8080, { route: { path } }) } }))
-        .toThrow(/shop\/web\/Route: path .* is not a path prefix starting with "\/"/);
+      new NovahostApp(platform, 'shop', { services: { web: svc(8080, { route: { path } }) } });
+      expect(() => platform.manifests()).toThrow(/shop\/web\/Route: path .* (does not start with "\/"|has characters a URL path prefix cannot have)|services\.web\.route\.path "" is empty/);
     });
 
     it('the route lives in another namespace than its service', () => {

@@ -88,25 +88,108 @@ describe('NovahostApp', () => {
     const cases: Array<[string, any, RegExp]> = [
       ['the image is latest', { web: { ...WEB, image: 'ghcr.io/example/web:latest' } }, /^novahost: services\.web\.image "ghcr.io\/example\/web:latest" uses the moving tag "latest"\. Fix: pin/],
       ['the image has no tag', { web: { ...WEB, image: 'ghcr.io/example/web' } }, /services\.web\.image "ghcr.io\/example\/web" has no tag or digest/],
-      ['the port is not a port', { web: { ...WEB, port: 70000 } }, /services\.web\.port 70000 is not a TCP port/],
+      ['the port is not a port', { web: { ...WEB, port: 70000 } }, /services\.web\.port 70000 is not a whole number from 1 to 65535\. Fix: use the TCP port/],
       ['a service name is not DNS-1035', { '9web': WEB }, /services key "9web" is not a DNS-1035 label/],
-      ['a plain env looks secret', { web: { ...WEB, env: { DB_PASSWORD: 'hunter2' } } }, /services\.web\.env\.DB_PASSWORD "<redacted>" looks like a secret.*Fix: move it to secretEnv/],
+      ['a plain env looks secret', { web: { ...WEB, env: { DB_PASSWORD: 'hunter2' } } }, /services\.web\.env\.DB_PASSWORD <redacted> looks like a secret.*Fix: move it to secretEnv/],
       ['a variable is set twice', { web: { ...WEB, env: { A: '1' }, secretEnv: { A: { secret: 's', key: 'k' } } } }, /services\.web\.env "A" is set twice/],
       ['a service asks for a database the app lacks', { web: { ...WEB, database: true } }, /services\.web\.database true asks for a database the app does not have/],
-      ['a writable path is relative', { web: { ...WEB, writablePaths: ['tmp'] } }, /services\.web\.writablePaths "tmp" is not an absolute path/],
+      ['a writable path is relative', { web: { ...WEB, writablePaths: ['tmp'] } }, /services\.web\.writablePaths\[0\] "tmp" is not an absolute path/],
       ['there is no service', {}, /services \{\} declares no service/],
     ];
+    // Problems are collected while declaring and reported together when the platform synthesizes.
+    const synthOf = (services: any) => () => novahost(services).app.platform.manifests();
     it.each(cases)('%s', (_name, services, message) => {
-      expect(() => novahost(services)).toThrow(message);
+      expect(synthOf(services)).toThrow(message);
     });
 
     it('a secret value would never reach the output: the error redacts it', () => {
-      expect(() => novahost({ web: { ...WEB, env: { API_TOKEN: 'tok-123' } } })).toThrow(/^(?!.*tok-123)/s);
+      expect(synthOf({ web: { ...WEB, env: { API_TOKEN: 'tok-123' } } })).toThrow(/^(?!.*tok-123)/s);
     });
 
     it('asking for a service that does not exist', () => {
       const { app } = novahost({ web: WEB });
       expect(() => app.service('api')).toThrow('novahost: service "api" is not a service of app "novahost". Fix: use one of: web');
     });
+  });
+});
+
+describe('NovahostApp props at run time (synthesis does not type-check)', () => {
+  const problems = (declare: (platform: ReturnType<typeof routedPlatform>) => void): string[] => {
+    const platform = routedPlatform();
+    declare(platform);
+    try {
+      platform.manifests();
+      return [];
+    } catch (e) {
+      return (e as Error).message.split('\n');
+    }
+  };
+  const svcProblems = (svc: object) => problems((p) => new NovahostApp(p, 'shop', { services: { web: { ...WEB, ...svc } as any } }));
+
+  it.each<[string, object, RegExp]>([
+    ['a number is given where a string is expected', { image: 42 }, /^shop: services\.web\.image 42 is a number, not a string/],
+    ['a string is given where a number is expected', { port: '3000' }, /^shop: services\.web\.port "3000" is a string, not a number/],
+    ['an unknown key is given, with a suggestion', { replica: 2 }, /^shop: services\.web\.replica 2 is not a known setting\. Fix: did you mean "replicas"\?/],
+    ['a quantity is not one', { resources: { memoryLimit: '1GB' } }, /services\.web\.resources\.memoryLimit "1GB" is not a positive Kubernetes memory quantity \(Kubernetes writes Gi/],
+    ['a quantity is a number', { resources: { memoryLimit: 256 } }, /memoryLimit 256 is a number, not a quantity string\. Fix: write it as a string with a unit/],
+    ['a limit is below its request', { resources: { memoryRequest: '512Mi', memoryLimit: '256Mi' } }, /memoryLimit "256Mi" is below the memory request \(512Mi\)/],
+    ['a probe has two kinds', { readiness: { httpPath: '/h', tcp: true } }, /services\.web\.readiness "httpPath \+ tcp" gives more than one kind of check/],
+    ['runAsUser is root', { runAsUser: 0 }, /services\.web\.runAsUser 0 is not a whole number from 1 to 2147483647\. Fix: use a non-root uid/],
+    ['runAsUser is fractional', { runAsUser: 1000.5 }, /runAsUser 1000\.5 is not a whole number/],
+    ['a writable path is /', { writablePaths: ['/'] }, /writablePaths\[0\] "\/" is the root directory/],
+    ['a writable path has ..', { writablePaths: ['/tmp/../etc'] }, /writablePaths\[0\] "\/tmp\/\.\.\/etc" is not a plain absolute directory/],
+    ['a writable path is listed twice', { writablePaths: ['/tmp', '/tmp/'] }, /writablePaths\[1\] "\/tmp\/" is listed twice/],
+    ['an env name is refused by Kubernetes', { env: { 'MY-VAR': 'x' } }, /services\.web\.env "MY-VAR" is not a valid variable name/],
+    ['an env value is a URL with credentials', { env: { UPSTREAM: 'https://bob:s3cr3t@api.example.com' } }, /services\.web\.env\.UPSTREAM <redacted> holds a URL with a password/],
+    ['an env name says password (DB_PASS)', { env: { DB_PASS: 'x1' } }, /env\.DB_PASS <redacted> looks like a secret/],
+    ['an env name says secret key', { env: { STRIPE_SECRET_KEY: 'sk_live_1' } }, /env\.STRIPE_SECRET_KEY <redacted> looks like a secret/],
+    ['an arg carries a password', { args: ['--db-password=hunter2'] }, /services\.web\.args\[0\] <redacted> passes a secret on the command line/],
+    ['a secretEnv name is refused by Kubernetes', { secretEnv: { 'A-B': { secret: 's', key: 'k' } } }, /services\.web\.secretEnv "A-B" is not a valid variable name/],
+    ['a secretEnv key is not a Secret key', { secretEnv: { A: { secret: 's', key: 'a/b' } } }, /secretEnv\.A\.key "a\/b" is not a Secret key/],
+    ['a route path has a backtick (Traefik rule injection)', { route: { path: '/a`) || Host(`evil.example.com' } }, /shop\/web\/Route: path .* has characters a URL path prefix cannot have/],
+    ['a route path has /../', { route: { path: '/a/../b' } }, /path "\/a\/\.\.\/b" contains "\/\.\.\/"/],
+    ['a route path has %2F', { route: { path: '/a%2Fb' } }, /path "\/a%2Fb" contains "%2F"/],
+    ['a route path ends in /.', { route: { path: '/a/.' } }, /path "\/a\/\." ends with "\/\."/],
+    ['a route path has NUL', { route: { path: '/a\u0000' } }, /route\.path "\/a\\u0000" contains control characters/],
+    ['a route path looks like a regex', { route: { path: '/api/(v1|v2)' } }, /has characters a URL path prefix cannot have/],
+  ])('fails when %s', (_name, svc, message) => {
+    const lines = svcProblems(svc);
+    expect(lines.some((l) => message.test(l))).toBe(true);
+    expect(lines.join('\n')).not.toMatch(/hunter2|s3cr3t|sk_live_1/);
+  });
+
+  it('fails when an app props key is unknown, with a suggestion', () => {
+    expect(problems((p) => new NovahostApp(p, 'shop', { services: { web: WEB }, hosts: 'x' } as any)))
+      .toEqual(['shop: hosts "x" is not a known setting. Fix: did you mean "host"?']);
+  });
+
+  it('fails when an app takes a system namespace or a platform one (whose Secrets it could read)', () => {
+    expect(problems((p) => new NovahostApp(p, 'kube-system', { services: { web: WEB } })))
+      .toEqual([expect.stringMatching(/^kube-system: namespace "kube-system" is a namespace Kubernetes itself uses/)]);
+    expect(problems((p) => new NovahostApp(p, 'shared', { services: { web: WEB } })))
+      .toEqual([expect.stringMatching(/^shared: namespace "shared" is the namespace of shared\/traefik, whose Secrets any pod there can read/)]);
+  });
+
+  it('reports every problem of a synth at once, sorted by construct path', () => {
+    const lines = problems((p) => {
+      new NovahostApp(p, 'zeta', { services: { web: { ...WEB, port: 0 } } });
+      new NovahostApp(p, 'alpha', { services: { web: { ...WEB, rout: { path: '/' } } as any } });
+    });
+    expect(lines.map((l) => l.split(':')[0])).toEqual(['alpha', 'zeta']);
+  });
+
+  it('takes ids that are JavaScript property names', () => {
+    expect(problems((p) => new NovahostApp(p, 'constructor', { services: { constructor: { ...WEB } } }))).toEqual([]);
+  });
+
+  it('shortens derived names of a valid 75-character host with a stable hash suffix', () => {
+    const host = `${'a'.repeat(40)}.${'b'.repeat(22)}.example.com`;
+    expect(host).toHaveLength(75);
+    const platform = routedPlatform();
+    new NovahostApp(platform, 'shop', { host, services: { web: WEB } });
+    const names = [...platform.manifests().get('shop')!].map((o: any) => o.metadata.name);
+    const cert = names.find((n) => n.startsWith('aaaa'));
+    expect(cert).toMatch(/^a{40}-b{13}-[0-9a-f]{8}$/);
+    expect(cert).toHaveLength(63);
   });
 });

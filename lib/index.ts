@@ -1,6 +1,10 @@
 // The package's face: every construct, props interface, handle and enum-like object users pass,
 // by name. Internals (the registry's keys, renderers, parsers) stay in their files.
-export { configError, describeProblem, pathOf, PlatformError } from './core/errors';
+export { configError, describeProblem, pathOf, PlatformError, SynthError } from './core/errors';
+export { runSynth, synthEntry } from './core/cli';
+export type { RunOptions, SynthOutcome } from './core/cli';
+export { reportProblem } from './core/problems';
+export { didYouMean, propKeys, PropChecks, SYSTEM_NAMESPACES } from './core/validate';
 export type { ProblemReport } from './core/errors';
 export {
   checkName, hostToName, MANAGED_BY, NameRules, PART_OF, selectorLabels, standardLabels, suggestName,

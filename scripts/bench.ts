@@ -5,6 +5,7 @@
  *     which type-checks on every run), in a scratch copy of this project;
  *  2. this project's `npx cdk8s synth`;
  *  3. the direct route, `npm run synth`'s command without npm: `node -r ./scripts/swc-register.js main.ts`;
+ *  then a one-error synth of the reference installation (how fast a mistake is reported),
  *  then generated platforms of N apps (scripts/generated-platform.ts), per N: wall time split into
  *  node start and module loading, the construct tree, rendering (finalize, validation, capacity,
  *  YAML) and writing the files; peak RSS, objects and files written, and time per app.
@@ -80,7 +81,7 @@ function main(): void {
     const routes = [
       timeRoute('stock', (out) => run('npx', [cli, 'synth', '--output', out], stockDir), tmp),
       timeRoute('cli', (out) => run('npx', [cli, 'synth', '--output', out], ROOT), tmp),
-      timeRoute('direct', (out) => run(process.execPath, ['-r', './scripts/swc-register.js', 'main.ts'], ROOT, { ...ENV, CDK8S_OUTDIR: out }), tmp),
+      timeRoute('direct', (out) => run(process.execPath, ['-r', './scripts/swc-register.js', 'scripts/synth.ts', 'main.ts'], ROOT, { ...ENV, CDK8S_OUTDIR: out }), tmp),
     ];
     const [stock, cli2, direct] = routes;
     const identical = sameTree(stock.out, cli2.out) && sameTree(cli2.out, direct.out) && sameTree(direct.out, path.join(ROOT, 'dist'));
@@ -89,6 +90,22 @@ function main(): void {
     console.log(`2 this project: npx cdk8s synth                   ${cli2.ms.toFixed(0).padStart(9)}`);
     console.log(`3 direct: node -r ./scripts/swc-register.js main.ts ${direct.ms.toFixed(0).padStart(8)}`);
     console.log(`ratio 1/2: ${(stock.ms / cli2.ms).toFixed(2)}×   ratio 1/3: ${(stock.ms / direct.ms).toFixed(2)}×   outputs byte-identical to each other and to dist/: ${identical ? 'yes' : 'NO'}\n`);
+
+    // A failing synth must stay fast too: the reference installation with one mistake.
+    const badDir = path.join(ROOT, 'tmp', 'bench-one-error');
+    fs.mkdirSync(badDir, { recursive: true });
+    fs.writeFileSync(path.join(badDir, 'main.ts'), fs.readFileSync(path.join(ROOT, 'main.ts'), 'utf8')
+      .replace(/from '\.\/lib'/, "from '../../lib'").replace(/'images'/, "'..', '..', 'images'")
+      .replace("acmeEmail: 'ops@shakalabs.com'", "acmeEmail: 'nobody'"));
+    const failTimes: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const start = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, ['-r', './scripts/swc-register.js', 'scripts/synth.ts', path.join(badDir, 'main.ts')], { cwd: ROOT, env: { ...ENV, CDK8S_OUTDIR: path.join(tmp, 'fail') }, encoding: 'utf8' });
+      failTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
+      if (r.status !== 1 || !/^1 error$/m.test(r.stderr)) throw new Error(`the one-error synth did not fail as expected:\n${r.stderr}`);
+    }
+    fs.rmSync(badDir, { recursive: true, force: true });
+    console.log(`one-error synth (npm run synth's command, reference installation, one bad prop): median ${median(failTimes).toFixed(0)} ms (target < 500 ms)\n`);
 
     console.log('apps  charts  objects  files    wall ms  = start  + tree  + render  + write   peak RSS MiB  ms/app');
     const perApp: Record<number, number> = {};

@@ -128,7 +128,7 @@ describe('DigitalOcean Kubernetes profile', () => {
     });
 
     it('both cluster and capacity are given', () => {
-      expect(() => testPlatform({ cluster: doks(), capacity: { cpu: '2', memory: '4Gi' } })).toThrow(/platform: capacity .* is given together with cluster/);
+      expect(() => testPlatform({ cluster: doks(), capacity: { cpu: '2', memory: '4Gi' } }).manifests()).toThrow(/platform: capacity .* is given together with cluster/);
     });
   });
 });

@@ -25,7 +25,7 @@ describe('ArgoCd app-of-apps', () => {
     const platform = testPlatform();
     new NovahostApp(platform, 'a', { services: { web: { image: 'ghcr.io/example/web:1.0.0', port: 3000 } } });
     new NovahostApp(platform, 'b', { namespace: 'a', services: { web: { image: 'ghcr.io/example/web:1.0.0', port: 3000 } } });
-    expect(() => platform.manifests()).toThrow('a: two objects are both Deployment "web"; give one of them another name');
+    expect(() => platform.manifests()).toThrow('a: two objects are both Deployment "web". Fix: give one of them another name');
   });
 
   it('renders dist/argocd (snapshot)', () => {

@@ -29,6 +29,6 @@ describe('NovahostApp metrics', () => {
   });
 
   it('fails when the metrics port is not a port', () => {
-    expect(() => app({ port: 70000 })).toThrow(/demo.*services\.api\.metrics\.port.*70000.*not a TCP port/s);
+    expect(() => app({ port: 70000 })).toThrow(/demo.*services\.api\.metrics\.port.*70000.*not a whole number from 1 to 65535/s);
   });
 });

@@ -2,141 +2,26 @@
 // for.
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { configError } from '../core/errors';
-import {
-  CacheHandle, CacheOptions, CacheProvider, DatabaseEnvStyle, DatabaseHandle, DatabaseOptions,
-  DatabaseProvider, SecretKeyReference, ServiceConsumer,
-} from '../core/handles';
+import { configError, pathOf } from '../core/errors';
+import { hasProblems, reportProblem } from '../core/problems';
+import { PropChecks } from '../core/validate';
+import { checkAppProps } from './app-props';
+import type { AppServiceProps, NovahostAppProps, ProbeSpec } from './app-props';
+
+export type { AppCacheProps, AppDatabaseProps, AppMetrics, AppServiceProps, NovahostAppProps, ProbeSpec, SecretEnvSource, ServiceRoute } from './app-props';
+import { CacheHandle, DatabaseHandle, SecretKeyReference, ServiceConsumer } from '../core/handles';
 import { pinnedImage } from '../core/image';
 import { IngressRoute } from '../routing/ingress-route';
-import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels } from '../core/names';
+import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels, suggestName } from '../core/names';
 import { SyncWave } from '../core/annotations';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { addScrapeTarget } from '../services/monitoring/scrape';
 import { NamespacedConstruct } from '../core/platform';
 import {
-  resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
+  resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
 } from '../core/security';
 import { declareSecrets } from '../core/secrets';
 import { availability } from './availability';
-
-/** How Kubernetes checks a container. */
-export interface ProbeSpec {
-  /** HTTP GET on the service port at this path. */
-  readonly httpPath?: string;
-  /** A TCP connect to the service port (for non-HTTP services). */
-  readonly tcp?: boolean;
-  /** A command run in the container. */
-  readonly exec?: string[];
-  /** @default 5 */
-  readonly initialDelaySeconds?: number;
-  /** @default 10 */
-  readonly periodSeconds?: number;
-  /** @default 3 */
-  readonly failureThreshold?: number;
-}
-
-/** A public route to a service. */
-export interface ServiceRoute {
-  /** Path prefix, starting with `/`. */
-  readonly path: string;
-  /** @default - the app's host */
-  readonly host?: string;
-  /** Remove the prefix before the request reaches the service. @default false (prefix kept) */
-  readonly stripPrefix?: boolean;
-  /** Only signed-in users get through (the platform's SSO provider, Authelia). @default false */
-  readonly sso?: boolean;
-}
-
-/** Reference to one key of a Secret in the app's namespace. */
-export interface SecretEnvSource {
-  readonly secret: string;
-  readonly key: string;
-}
-
-/** One service of an app: a Deployment behind a Service. */
-export interface AppServiceProps {
-  /** Image pinned to a tag or digest; `latest` or no tag fails synth. */
-  readonly image: string;
-  /** Port the container listens on; the Service exposes the same port. */
-  readonly port: number;
-  /** @default - the cluster profile's defaultReplicas for a routed service (1 on one node, 2 on a pool), else 1 */
-  readonly replicas?: number;
-  /** @default - the image's entrypoint */
-  readonly command?: string[];
-  /** @default - the image's arguments */
-  readonly args?: string[];
-  /** Plain settings. Secret-looking names (PASSWORD, TOKEN, SECRET, KEY) must use `secretEnv`. @default {} */
-  readonly env?: Record<string, string>;
-  /** Variables read from Secrets of the app's namespace. @default {} */
-  readonly secretEnv?: Record<string, SecretEnvSource>;
-  /** Whole Secrets exposed as variables. @default [] */
-  readonly envFromSecrets?: string[];
-  /** @default 50m / 128Mi requested, 256Mi memory limit, no CPU limit */
-  readonly resources?: ResourceSpec;
-  /** @default HTTP GET / on the service port */
-  readonly readiness?: ProbeSpec;
-  /** @default HTTP GET / on the service port, starting later than readiness */
-  readonly liveness?: ProbeSpec;
-  /** Served publicly on this route; without it the service is internal only. @default - internal */
-  readonly route?: ServiceRoute;
-  /** Non-root user the container runs as. @default 10001 */
-  readonly runAsUser?: number;
-  /** Directories the container writes to; the root filesystem is read-only. @default ['/tmp'] */
-  readonly writablePaths?: string[];
-  /** Receives the app's database settings (`DATABASE_URL`, `PG*`). @default false */
-  readonly database?: boolean;
-  /** Receives the app's cache settings (`REDIS_URL`). @default false */
-  readonly cache?: boolean;
-  /**
-   * Mounts a Kubernetes API token for the service's ServiceAccount (e.g. a build server that
-   * creates Jobs); what the account may do is granted by RBAC elsewhere. @default false
-   */
-  readonly apiAccess?: boolean;
-  /**
-   * May open connections to the public internet (ports 80 and 443; never private ranges).
-   * @default false - only DNS and the database/cache it was granted
-   */
-  readonly internetEgress?: boolean;
-  /**
-   * Prometheus scrapes the service (a ServiceMonitor, and a NetworkPolicy from Prometheus). Needs
-   * a Monitoring in the platform. @default - not scraped
-   */
-  readonly metrics?: AppMetrics;
-}
-
-/** Where a service serves Prometheus metrics. */
-export interface AppMetrics {
-  /** @default - the service port */
-  readonly port?: number;
-  /** @default '/metrics' */
-  readonly path?: string;
-}
-
-/** The app's database, asked of a shared PostgreSQL. */
-export interface AppDatabaseProps extends DatabaseOptions {
-  readonly server: DatabaseProvider;
-  /** @default DatabaseEnvStyles.URL */
-  readonly envStyle?: DatabaseEnvStyle;
-}
-
-/** The app's cache, asked of a shared Redis. */
-export interface AppCacheProps extends CacheOptions {
-  readonly server: CacheProvider;
-}
-
-export interface NovahostAppProps {
-  /** @default - the construct id */
-  readonly namespace?: string;
-  /** Host of the app's routes. @default - `<id>.<platform domain>` */
-  readonly host?: string;
-  /** Services by name (DNS-1035: the name becomes the Service name). */
-  readonly services: Record<string, AppServiceProps>;
-  /** @default - no database */
-  readonly database?: AppDatabaseProps;
-  /** @default - no cache */
-  readonly cache?: AppCacheProps;
-}
 
 /** What other constructs may know of one service. */
 export interface AppService {
@@ -154,8 +39,6 @@ export interface AppService {
   readonly uses: { readonly database: boolean; readonly cache: boolean };
 }
 
-const SECRET_LOOKING = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/i;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DEFAULT_UID = 10001;
 const METRICS_PORT_NAME = 'metrics';
 
@@ -171,19 +54,37 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
   private readonly services = new Map<string, AppService>();
 
   constructor(scope: Construct, id: string, props: NovahostAppProps) {
-    super(scope, id, props.namespace ?? id, { wave: SyncWave.APPS });
+    super(scope, id, typeof props?.namespace === 'string' ? props.namespace : id, { wave: SyncWave.APPS });
     declareSecrets(this);
-    this.appName = checkName(this, 'id', id, NameRules.DNS1123_LABEL);
-    this.host = checkName(this, 'host', props.host ?? this.platform.host(id), NameRules.HOSTNAME);
+    this.appName = id;
+    // Synthesis does not type-check: every prop is checked first, and an app with a bad prop
+    // renders nothing (its problems are reported, and synth fails listing all of them).
+    const idOk = new PropChecks(this).string('id', id, { rule: NameRules.DNS1123_LABEL, fix: `rename it, for example "${suggestName(String(id))}"` }) !== undefined;
+    const ok = checkAppProps(this, props, () => this.platform.registry.problems.length) && idOk;
+    this.host = props?.host ?? `${id}.${this.platform.domain}`;
+    this.node.addValidation({ validate: () => this.checkNamespaceIsOwn() });
+    if (!ok) return;
+    this.host = checkName(this, 'host', this.host, NameRules.HOSTNAME);
 
     const names = Object.keys(props.services ?? {});
     if (names.length === 0) {
-      throw configError(this, { field: 'services', value: props.services, problem: 'declares no service', fix: 'declare at least one service, e.g. { web: { image, port } }' });
+      reportProblem(this, { field: 'services', value: props.services, problem: 'declares no service', fix: 'declare at least one service, e.g. { web: { image, port } }' });
+      return;
     }
     if (props.database) this.database = props.database.server.addDatabase(this, props.database);
     if (props.cache) this.cache = props.cache.server.addCache(this, props.cache);
 
     for (const name of names.sort()) this.addService(name, props.services[name], props);
+  }
+
+  /**
+   * An app shares its namespace with other apps only: a platform namespace (`shared`, `monitoring`)
+   * holds the platform's Secrets, such as the PostgreSQL superuser's, which any pod there can mount.
+   */
+  private checkNamespaceIsOwn(): string[] {
+    const owner = this.chart.node.children.find((c) => c instanceof NamespacedConstruct && !(c instanceof NovahostApp));
+    if (!owner) return [];
+    return [`namespace ${JSON.stringify(this.namespace)} is the namespace of ${pathOf(owner)}, whose Secrets any pod there can read. Fix: give the app another id, or a namespace of its own (namespace: "...")`];
   }
 
   /** Every service's handle, sorted by name. */
@@ -194,6 +95,10 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
   /** The handle of one service, for routes and other wiring. */
   public service(name: string): AppService {
     const svc = this.services.get(name);
+    if (!svc && hasProblems(this)) {
+      // The app rendered nothing because of a bad prop (reported): a stand-in keeps construction going.
+      return { app: this, name, serviceName: name, namespace: this.namespace, port: 1, portName: 'http', podLabels: {}, serviceAccountName: name, uses: { database: false, cache: false } };
+    }
     if (!svc) {
       throw configError(this, {
         field: 'service',
@@ -217,18 +122,10 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
     const field = (f: string) => `services.${name}.${f}`;
     checkName(this, 'services key', name, NameRules.DNS1035_LABEL);
     const image = pinnedImage(this, field('image'), svc.image);
-    if (!Number.isInteger(svc.port) || svc.port < 1 || svc.port > 65535) {
-      throw configError(this, { field: field('port'), value: svc.port, problem: 'is not a TCP port', fix: 'use the port the container listens on, 1-65535' });
-    }
+    // Ports, replicas, paths and the rest were checked by checkAppProps (./app-props.ts).
     const metricsPort = svc.metrics?.port ?? svc.port;
-    if (!Number.isInteger(metricsPort) || metricsPort < 1 || metricsPort > 65535) {
-      throw configError(this, { field: field('metrics.port'), value: svc.metrics?.port, problem: 'is not a TCP port', fix: 'use the port the metrics endpoint listens on, 1-65535' });
-    }
     // Routed services get the cluster's default (2 on a node pool, so a drain keeps them up).
     const replicas = svc.replicas ?? (svc.route ? this.platform.cluster.defaultReplicas : 1);
-    if (!Number.isInteger(replicas) || replicas < 0) {
-      throw configError(this, { field: field('replicas'), value: svc.replicas, problem: 'is not a whole number ≥ 0', fix: 'use 1 for a small node' });
-    }
 
     const id: ComponentIdentity = { name: this.appName, instance: this.appName, component: name };
     const labels = standardLabels(id);
@@ -239,12 +136,7 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
     this.services.set(name, handle);
 
     const env = this.envFor(name, svc, app);
-    const writable = (svc.writablePaths ?? ['/tmp']).map((p, i) => {
-      if (!p.startsWith('/')) {
-        throw configError(this, { field: field('writablePaths'), value: p, problem: 'is not an absolute path', fix: 'use a path such as "/tmp"' });
-      }
-      return scratchVolume(`writable-${i}`, p);
-    });
+    const writable = (svc.writablePaths ?? ['/tmp']).map((p, i) => scratchVolume(`writable-${i}`, p));
     const uid = svc.runAsUser ?? DEFAULT_UID;
     const podSecurity = restrictedPodSecurityContext(uid);
 
@@ -352,17 +244,7 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
     const field = (f: string) => `services.${name}.${f}`;
     const env: k8s.EnvVar[] = [];
     for (const [key, value] of Object.entries(svc.env ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-      if (!ENV_NAME.test(key)) {
-        throw configError(this, { field: field('env'), value: key, problem: 'is not a valid variable name', fix: 'use letters, digits and "_"' });
-      }
-      if (SECRET_LOOKING.test(key)) {
-        throw configError(this, {
-          field: field(`env.${key}`),
-          value: '<redacted>',
-          problem: 'looks like a secret, and plain env values are written to dist/ in clear text',
-          fix: `move it to secretEnv: { ${key}: { secret: '<secret name>', key: '<key>' } }`,
-        });
-      }
+      // Names and secret-looking values were checked by checkAppProps (./app-props.ts).
       env.push({ name: key, value });
     }
     for (const [key, ref] of Object.entries(svc.secretEnv ?? {}).sort(([a], [b]) => a.localeCompare(b))) {

@@ -1,6 +1,7 @@
 // Kubernetes name rules and the standard app.kubernetes.io labels, in one place.
-import { configError } from './errors';
+import { createHash } from 'crypto';
 import { IConstruct } from 'constructs';
+import { configError } from './errors';
 
 /**
  * One place for Kubernetes name rules and the standard labels. Every construct checks its names
@@ -106,6 +107,29 @@ export function standardLabels(id: ComponentIdentity): Record<string, string> {
     'app.kubernetes.io/part-of': PART_OF,
     'app.kubernetes.io/managed-by': MANAGED_BY,
   };
+}
+
+/**
+ * A derived object name cut to `maxLength`, deterministically: a name that fits is returned as
+ * is; a longer one keeps its first characters and ends in `-` and 8 hex characters of its SHA-256,
+ * so two long names that share a prefix stay distinct. `suffix` (`-tls`) is kept whole at the end.
+ */
+export function fitName(name: string, maxLength = 63, suffix = ''): string {
+  if (name.length + suffix.length <= maxLength) return `${name}${suffix}`;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  const keep = name.slice(0, Math.max(0, maxLength - suffix.length - 9)).replace(/[-.]+$/, '');
+  return `${keep}-${hash}${suffix}`;
+}
+
+/**
+ * Lets a construct have children named like Object.prototype members (`constructor`): the
+ * constructs library keeps children in a plain object, where `constructor` always "exists". Called
+ * by the Platform, namespace charts and namespaced constructs, the scopes whose children are
+ * named by users (apps, services). Relies on constructs 10.x's `_children` field (pinned).
+ */
+export function allowAnyChildId(scope: IConstruct): void {
+  const node = scope.node as unknown as { _children?: Record<string, IConstruct> };
+  node._children = Object.assign(Object.create(null), node._children ?? {});
 }
 
 /** `novahost.shakalabs.com` -> `novahost-shakalabs-com`, for object names derived from a host. */

@@ -5,7 +5,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { dataProtection, SyncWave } from './annotations';
 import { configError } from './errors';
-import { MANAGED_BY, PART_OF } from './names';
+import { allowAnyChildId, MANAGED_BY, PART_OF } from './names';
 
 /** Pod Security Admission levels, most restrictive first. */
 export const PodSecurity = {
@@ -83,6 +83,7 @@ export class NamespaceChart extends Chart {
 
   constructor(scope: App, name: string) {
     super(scope, name, { namespace: name, disableResourceNameHashes: true });
+    allowAnyChildId(this);
     this.namespaceName = name;
     this.namespaceObject = new k8s.KubeNamespace(this, 'Namespace', {
       metadata: {

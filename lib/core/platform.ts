@@ -5,14 +5,16 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { ClusterProfile, NodeCapacity, singleNodeProfile } from './cluster';
-import { PlatformError, configError, pathOf } from './errors';
+import { PlatformError, pathOf, problemLine, SynthError } from './errors';
 import { assertGitOpsEngine } from './gitops-engine';
 import { HELM_RELEASES, HelmRelease } from './helm-releases';
-import { checkName, NameRules } from './names';
+import { allowAnyChildId, checkName, NameRules, suggestName } from './names';
+import { reportProblem } from './problems';
 import { apiGroupOf, manifestFile, NamespaceChart, NamespaceOptions } from './namespace-chart';
 import { type PodPeer } from './peers';
 import { PlatformRegistry, SlotKey } from './registry';
 import { synthChecks } from './synth-checks';
+import { propKeys, PropChecks, SYSTEM_NAMESPACES } from './validate';
 import { toYamlStream } from './yaml';
 
 /**
@@ -86,6 +88,10 @@ export interface PlatformProps {
   readonly cluster?: ClusterProfile;
 }
 
+let latestPlatform: Platform | undefined;
+const PLATFORM_KEYS = propKeys<PlatformProps>({ domain: true, acmeEmail: true, git: true, ingressClass: true, issuer: true, outdir: true, capacity: true, cluster: true });
+const GIT_KEYS = propKeys<GitSource>({ repoURL: true, revision: true, path: true });
+
 /**
  * The whole installation: one chart per namespace, written to
  * `dist/<namespace>/<namespace>.k8s.yaml` (one YAML stream per chart, objects ordered by kind and
@@ -99,6 +105,11 @@ export class Platform extends App {
       throw new PlatformError(`${pathOf(scope)}: this construct must be created inside a Platform (new Platform({...})), not a plain cdk8s App`);
     }
     return root;
+  }
+
+  /** The Platform created last in this process, for the synth runner (core/cli.ts) when main.ts threw. */
+  public static get latest(): Platform | undefined {
+    return latestPlatform;
   }
 
   public readonly domain: string;
@@ -116,40 +127,48 @@ export class Platform extends App {
   private readonly namespaceCharts = new Map<string, NamespaceChart>();
 
   constructor(props: PlatformProps) {
-    super({ outdir: props.outdir });
+    super({ outdir: props?.outdir });
+    latestPlatform = this;
     this.registry = new PlatformRegistry(this);
-    this.domain = checkName('platform', 'domain', props.domain, NameRules.HOSTNAME);
-    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.acmeEmail ?? '')) {
-      throw configError('platform', {
-        field: 'acmeEmail',
-        value: props.acmeEmail,
-        problem: 'is not an e-mail address',
-        fix: "give the address Let's Encrypt should send expiry notices to, e.g. \"ops@example.com\"",
-      });
+    allowAnyChildId(this);
+    // Synthesis does not type-check: every prop is checked here, and each problem reported.
+    const v = new PropChecks(this);
+    v.object('', props, PLATFORM_KEYS, true);
+    const p = (props ?? {}) as Partial<PlatformProps>;
+    this.domain = v.string('domain', p.domain, { required: true, rule: NameRules.HOSTNAME, fix: 'use the base domain the apps are served under, e.g. "example.com"' }) ?? 'invalid.example';
+    this.acmeEmail = v.string('acmeEmail', p.acmeEmail, {
+      required: true, pattern: /^[^@\s]+@[^@\s]+\.[^@\s]+$/, what: 'an e-mail address',
+      fix: "give the address Let's Encrypt should send expiry notices to, e.g. \"ops@example.com\"",
+    }) ?? 'invalid@invalid.example';
+    const git = v.object('git', p.git, GIT_KEYS, true) ? p.git! : ({} as GitSource);
+    const repoURL = v.string('git.repoURL', git.repoURL, {
+      required: true, pattern: /^(https:\/\/|ssh:\/\/|git@)[^\s`'"$;|&<>]+$/, what: 'a Git repository URL',
+      fix: 'use the https:// or ssh URL that Argo CD clones, e.g. "https://github.com/owner/novahost-infra.git"',
+    });
+    const revision = v.string('git.revision', git.revision, { pattern: /^(?!.*\.\.)(?!-)[A-Za-z0-9._\/-]{1,255}$/, what: 'a branch, tag or commit', fix: 'use e.g. "main"' });
+    const gitPath = v.string('git.path', git.path, { pattern: /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._\/-]+$/, what: 'a relative folder of the repository', fix: 'use e.g. "dist"' });
+    this.git = { repoURL: repoURL ?? 'https://invalid.example/invalid.git', revision: revision ?? 'main', path: gitPath ?? 'dist' };
+    if (p.ingressClass !== undefined && !(Object.values(IngressClasses) as IngressClass[]).includes(p.ingressClass)) {
+      v.object('ingressClass', p.ingressClass, ['name', 'supportsStripPrefix', 'controller']);
+      v.string('ingressClass.name', (p.ingressClass as IngressClass)?.name, { required: true, rule: NameRules.DNS1123_SUBDOMAIN, fix: 'use IngressClasses.TRAEFIK or IngressClasses.NGINX' });
     }
-    this.acmeEmail = props.acmeEmail;
-    if (!/^(https:\/\/|ssh:\/\/|git@)\S+$/.test(props.git?.repoURL ?? '')) {
-      throw configError('platform', {
-        field: 'git.repoURL',
-        value: props.git?.repoURL,
-        problem: 'is not a Git repository URL',
-        fix: 'use the https:// or ssh URL that Argo CD clones, e.g. "https://github.com/owner/novahost-infra.git"',
-      });
+    this.ingressClass = p.ingressClass ?? IngressClasses.TRAEFIK;
+    if (v.object('issuer', p.issuer, ['name', 'server'])) {
+      v.string('issuer.name', p.issuer!.name, { required: true, rule: NameRules.DNS1123_SUBDOMAIN, fix: 'use AcmeIssuers.PRODUCTION or AcmeIssuers.STAGING' });
+      v.string('issuer.server', p.issuer!.server, { required: true, pattern: /^https:\/\/\S+$/, what: 'an https URL of an ACME directory', fix: 'use AcmeIssuers.PRODUCTION or AcmeIssuers.STAGING' });
     }
-    this.git = { repoURL: props.git.repoURL, revision: props.git.revision ?? 'main', path: props.git.path ?? 'dist' };
-    this.ingressClass = props.ingressClass ?? IngressClasses.TRAEFIK;
-    this.issuer = props.issuer ?? AcmeIssuers.PRODUCTION;
-    if (props.cluster && props.capacity) {
-      throw configError('platform', {
-        field: 'capacity',
-        value: props.capacity,
-        problem: 'is given together with cluster, which already says what the nodes offer',
-        fix: 'remove capacity and describe the nodes in the cluster profile',
-      });
+    this.issuer = p.issuer ?? AcmeIssuers.PRODUCTION;
+    if (p.outdir !== undefined) v.string('outdir', p.outdir);
+    if (v.object('capacity', p.capacity, ['cpu', 'memory', 'systemReserved'])) {
+      v.quantity('capacity.cpu', p.capacity!.cpu, 'cpu');
+      v.quantity('capacity.memory', p.capacity!.memory, 'memory');
     }
-    this.cluster = props.cluster ?? singleNodeProfile(props.capacity);
+    if (p.cluster && p.capacity) {
+      v.report('capacity', p.capacity, 'is given together with cluster, which already says what the nodes offer', 'remove capacity and describe the nodes in the cluster profile');
+    }
+    this.cluster = p.cluster ?? singleNodeProfile(p.capacity);
     const pool = this.cluster.pools[0];
-    this.capacity = props.capacity ?? { cpu: pool.allocatable.cpu, memory: pool.allocatable.memory, systemReserved: this.cluster.nodeReserve };
+    this.capacity = p.capacity ?? { cpu: pool.allocatable.cpu, memory: pool.allocatable.memory, systemReserved: this.cluster.nodeReserve };
   }
 
   /** `sub.domain`, for an app's host. */
@@ -157,12 +176,26 @@ export class Platform extends App {
     return checkName('platform', 'host', `${sub}.${this.domain}`, NameRules.HOSTNAME);
   }
 
-  /** The chart of a namespace, created on first use. */
-  public namespace(name: string, options: NamespaceOptions = {}): NamespaceChart {
+  /**
+   * The chart of a namespace, created on first use. `asker` is the path of the construct that
+   * wants it, for the error when the name is invalid or a system namespace (then a placeholder
+   * chart is returned, so construction goes on and synth reports every problem).
+   */
+  public namespace(name: string, options: NamespaceOptions = {}, asker = 'platform'): NamespaceChart {
     let chart = this.namespaceCharts.get(name);
     if (!chart) {
-      checkName('platform', 'namespace', name, NameRules.DNS1123_LABEL);
-      chart = new NamespaceChart(this, name);
+      const rule = NameRules.DNS1123_LABEL;
+      const valid = typeof name === 'string' && name.length <= rule.maxLength && rule.pattern.test(name);
+      if (!valid) {
+        reportProblem(this, { field: 'namespace', value: name, problem: `is not ${rule.description}, at most ${rule.maxLength} characters`, fix: `rename it, for example "${suggestName(String(name))}"` }, asker);
+      } else if (SYSTEM_NAMESPACES.has(name)) {
+        reportProblem(this, {
+          field: 'namespace', value: name, problem: 'is a namespace Kubernetes itself uses; the platform would put default-deny policies and Pod Security labels on it',
+          fix: 'give the construct another id, or a namespace of its own',
+        }, asker);
+      }
+      const id = valid ? name : `invalid-namespace-${this.namespaceCharts.size}`;
+      chart = new NamespaceChart(this, id);
       this.namespaceCharts.set(name, chart);
     }
     chart.require(options);
@@ -193,17 +226,21 @@ export class Platform extends App {
   }
 
   /**
-   * Derives, validates and renders every namespace chart, then runs the synth checks. Throws one PlatformError listing every
-   * problem; nothing is written when there is one.
+   * Derives, validates and renders every namespace chart, then runs the synth checks. Throws one
+   * SynthError listing every problem (those reported by constructors, failed derive steps,
+   * validations and checks); nothing is written when there is one.
    */
   public manifests(): Map<string, object[]> {
+    const fail = () => new SynthError(this.registry.problems);
+    // Problems from the constructors come first: what derives from a placeholder is not worth reporting.
+    if (this.registry.problems.length) throw fail();
     // Derived objects, stage by stage (core/registry.ts DeriveStages), then validation of the tree.
     this.registry.runDerivations();
-    const errors: string[] = [];
+    if (this.registry.problems.length) throw fail();
     for (const c of this.node.findAll()) {
-      for (const e of c.node.validate()) errors.push(`${pathOf(c)}: ${e}`);
+      for (const e of c.node.validate()) this.registry.report(`${pathOf(c)}: ${e}`);
     }
-    if (errors.length) throw new PlatformError(`synth failed, nothing was written:\n  ${errors.join('\n  ')}`);
+    if (this.registry.problems.length) throw fail();
 
     const out = new Map<string, object[]>();
     for (const chart of this.namespaces) {
@@ -213,14 +250,21 @@ export class Platform extends App {
         // The identity Kubernetes keys objects by, within a namespace: API group, kind and name.
         const id = `${apiGroupOf(obj.apiVersion)}/${obj.kind}/${obj.metadata.name}`;
         if (seen.has(id)) {
-          throw new PlatformError(`${chart.namespaceName}: two objects are both ${obj.kind} "${obj.metadata.name}"; give one of them another name`);
+          this.registry.report(`${chart.namespaceName}: two objects are both ${obj.kind} "${obj.metadata.name}". Fix: give one of them another name`);
         }
         seen.add(id);
       }
       out.set(chart.namespaceName, objects);
     }
     const input = { objects: [...out.values()].flat(), helmReleases: this.helmReleases, capacity: this.capacity, cluster: this.cluster };
-    for (const check of synthChecks()) check.run(input);
+    for (const check of synthChecks()) {
+      try {
+        check.run(input);
+      } catch (e) {
+        this.registry.report(problemLine(e, `check ${check.name}`));
+      }
+    }
+    if (this.registry.problems.length) throw fail();
     return out;
   }
 
@@ -241,11 +285,7 @@ export class Platform extends App {
       objectCount += objects.length;
     }
     const rendered = process.hrtime.bigint();
-    fs.rmSync(this.outdir, { recursive: true, force: true });
-    for (const [file, text] of files) {
-      fs.mkdirSync(path.join(this.outdir, path.dirname(file)), { recursive: true });
-      fs.writeFileSync(path.join(this.outdir, file), text);
-    }
+    writeFolderAtomically(this.outdir, files);
     const ms = (from: bigint, to: bigint) => Number(to - from) / 1e6;
     return { files: files.length, objects: objectCount, renderMs: ms(start, rendered), writeMs: ms(rendered, process.hrtime.bigint()) };
   }
@@ -261,6 +301,36 @@ export interface SynthStats {
   readonly writeMs: number;
 }
 
+/**
+ * Writes every file into a fresh folder beside `outdir`, then swaps it in with renames, so a
+ * failure (a full disk, a crash) leaves the old `outdir` as it was and no half-written one. The
+ * previous folder is kept under a temporary name until the new one is in place.
+ */
+function writeFolderAtomically(outdir: string, files: ReadonlyArray<[string, string]>): void {
+  const target = path.resolve(outdir);
+  const parent = path.dirname(target);
+  fs.mkdirSync(parent, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.new-`));
+  const previous = `${staging.replace('.new-', '.old-')}`;
+  try {
+    for (const [file, text] of files) {
+      fs.mkdirSync(path.join(staging, path.dirname(file)), { recursive: true });
+      fs.writeFileSync(path.join(staging, file), text);
+    }
+    const existed = fs.existsSync(target);
+    if (existed) fs.renameSync(target, previous);
+    try {
+      fs.renameSync(staging, target);
+    } catch (e) {
+      if (existed) fs.renameSync(previous, target);
+      throw e;
+    }
+    fs.rmSync(previous, { recursive: true, force: true });
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
 /** Base for a construct that lives in one namespace chart chosen by a `namespace` prop. */
 export abstract class NamespacedConstruct extends Construct {
   /** The chart (namespace) this construct renders into. */
@@ -269,8 +339,9 @@ export abstract class NamespacedConstruct extends Construct {
 
   protected constructor(scope: Construct, id: string, namespace: string, options: NamespaceOptions = {}) {
     const platform = Platform.of(scope);
-    const chart = platform.namespace(namespace, options);
+    const chart = platform.namespace(namespace, options, `${pathOf(scope)}/${id}`.replace(/^platform\//, ''));
     super(chart, id);
+    allowAnyChildId(this);
     this.platform = platform;
     this.chart = chart;
   }

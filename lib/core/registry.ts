@@ -1,7 +1,7 @@
 // The one per-platform registry: facts constructs declare, singletons they claim, and the ordered
 // stages in which derived objects are produced from those facts.
 import { IConstruct } from 'constructs';
-import { configError, pathOf, PlatformError } from './errors';
+import { configError, pathOf, PlatformError, problemLine } from './errors';
 
 /**
  * The stages in which derived objects are made, in the order they run. Each stage reads facts
@@ -57,6 +57,7 @@ export class PlatformRegistry {
   private readonly steps: Step[] = [];
   /** Index in STAGE_ORDER of the stage running now; -1 before derivation. */
   private stageIndex = -1;
+  private readonly reported: string[] = [];
 
   constructor(private readonly platform: IConstruct) {}
 
@@ -101,13 +102,35 @@ export class PlatformRegistry {
     }
   }
 
-  /** Runs every step, stage by stage. Called once, by Platform before it validates and renders. */
+  /** Records one formatted problem (see core/problems.ts reportProblem); synth fails with all of them. */
+  public report(line: string): void {
+    this.reported.push(line);
+  }
+
+  /** Every problem recorded so far, in the order reported. */
+  public get problems(): readonly string[] {
+    return this.reported;
+  }
+
+  /**
+   * Runs every step, stage by stage. Called once, by Platform before it validates and renders.
+   * A step that throws is recorded as a problem and the other steps of its stage still run, so
+   * one synth reports them all; later stages are skipped, since they read what it would have made.
+   */
   public runDerivations(): void {
     if (this.stageIndex >= 0) return;
     for (let i = 0; i < STAGE_ORDER.length; i++) {
       this.stageIndex = i;
+      const before = this.reported.length;
       // Steps declared by this stage's own steps are refused by assertOpen, so the list is stable.
-      for (const step of this.steps.filter((s) => s.stage === STAGE_ORDER[i])) step.run();
+      for (const step of this.steps.filter((s) => s.stage === STAGE_ORDER[i])) {
+        try {
+          step.run();
+        } catch (e) {
+          this.report(problemLine(e, step.owner));
+        }
+      }
+      if (this.reported.length > before) return;
     }
   }
 }

@@ -3,7 +3,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { pathOf, PlatformError } from '../core/errors';
-import { checkName, NameRules } from '../core/names';
+import { fitName } from '../core/names';
 import { POLICY_LABELS } from '../core/namespace-chart';
 import type { CidrPeer, NetworkPeer, NetworkPort, PodPeer } from '../core/peers';
 import { Platform } from '../core/platform';
@@ -117,7 +117,7 @@ export class NetworkPolicies {
           peers: [peerSelector(g.direction === 'Ingress' ? r.from : r.to, ns)],
           ports: r.ports.length ? r.ports.map((p) => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' })) : undefined,
         }));
-        const name = checkName(g.rules[0].owner, 'network policy name', `allow-${key}`.slice(0, 253).replace(/-+$/, ''), NameRules.DNS1123_SUBDOMAIN);
+        const name = fitName(`allow-${key}`, 253);
         new k8s.KubeNetworkPolicy(scope, key, {
           metadata: {
             name,

@@ -6,10 +6,12 @@ import { Construct } from 'constructs';
 import { Certificate } from '../../imports/certmanager-certificate-cert-manager.io';
 import { Middleware } from '../../imports/traefik-middleware-traefik.io';
 import { configError, pathOf } from '../core/errors';
+import { reportProblem } from '../core/problems';
+import { ingressPathProblem } from '../core/validate';
 import { needsCrd } from '../core/annotations';
 import { NetworkPolicies } from '../network/network-policies';
 import type { IConstruct } from 'constructs';
-import { checkName, hostToName, NameRules, PART_OF, MANAGED_BY } from '../core/names';
+import { checkName, fitName, hostToName, NameRules, PART_OF, MANAGED_BY } from '../core/names';
 import { Platform } from '../core/platform';
 import { NamespaceChart } from '../core/namespace-chart';
 import { DeriveStages, FactKey, PlatformRegistry, SlotKey } from '../core/registry';
@@ -95,7 +97,8 @@ export class IngressRoute extends Construct {
     super(scope, id);
     const platform = Platform.of(this);
     this.host = checkName(this, 'host', props.host, NameRules.HOSTNAME);
-    this.path = normalizePath(this, props.path ?? '/');
+    const path = normalizePath(this, props.path ?? '/');
+    this.path = path ?? '/';
     this.backend = props.backend;
     this.stripPrefix = props.stripPrefix ?? false;
     this.sso = props.sso ?? false;
@@ -129,22 +132,29 @@ export class IngressRoute extends Construct {
       if (this.path === '/') {
         throw configError(this, { field: 'stripPrefix', value: true, problem: 'has nothing to strip on path "/"', fix: 'remove stripPrefix' });
       }
-      this.middlewareName = checkName(this, 'middleware name', `${props.backend.serviceName}-strip-${pathSlug(this.path)}`, NameRules.DNS1123_LABEL);
+      this.middlewareName = fitName(`${props.backend.serviceName}-strip-${pathSlug(this.path)}`);
       new Middleware(this, 'StripPrefix', {
         metadata: { name: this.middlewareName, labels: routeLabels(this.host), annotations: needsCrd() },
         spec: { stripPrefix: { prefixes: [this.path] } },
       });
     }
-    platform.registry.fact(HOST_ROUTES).add(this);
+    if (path !== undefined) platform.registry.fact(HOST_ROUTES).add(this);
   }
 }
 
-/** `/api/` -> `/api`; rejects what is not a path. */
-function normalizePath(scope: Construct, path: string): string {
-  if (typeof path !== 'string' || !path.startsWith('/') || /[\s?#]/.test(path) || path.includes('//')) {
-    throw configError(scope, { field: 'path', value: path, problem: 'is not a path prefix starting with "/"', fix: 'use e.g. "/" or "/api"' });
+/**
+ * `/api/` -> `/api`. A path Kubernetes' Ingress validation refuses (`/../`, `%2F`, a `/.` suffix)
+ * or that Traefik would splice into its router rule (PathPrefix(`...`): backticks, regex and
+ * template syntax) is reported, and the route is left out.
+ */
+function normalizePath(scope: Construct, path: unknown): string | undefined {
+  const problem = typeof path !== 'string' ? `is a ${typeof path}, not a string` : ingressPathProblem(path);
+  if (problem) {
+    reportProblem(scope, { field: 'path', value: path, problem, fix: 'use a plain path prefix such as "/" or "/api" (Prefix matching: "/api" also serves "/api/v1")' });
+    return undefined;
   }
-  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+  const p = path as string;
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }
 
 function pathSlug(path: string): string {
@@ -154,7 +164,7 @@ function pathSlug(path: string): string {
 function routeLabels(host: string): Record<string, string> {
   return {
     'app.kubernetes.io/name': 'ingress',
-    'app.kubernetes.io/instance': hostToName(host).slice(0, 63).replace(/-+$/, ''),
+    'app.kubernetes.io/instance': fitName(hostToName(host)),
     'app.kubernetes.io/component': 'route',
     'app.kubernetes.io/part-of': PART_OF,
     'app.kubernetes.io/managed-by': MANAGED_BY,
@@ -232,8 +242,9 @@ export class HostRoutes {
       const routes = [...this.hosts.get(host)!].sort((a, b) => a.path.localeCompare(b.path));
       const chart = platform.namespace(routes[0].backend.namespace);
       const scope = new Construct(chart, `Host-${host}`);
-      const name = checkName(routes[0], 'host', hostToName(host), NameRules.DNS1123_LABEL);
-      const tlsSecret = `${name}-tls`;
+      // A host of up to 253 characters is valid; the names derived from it are cut to fit (core/names.ts fitName).
+      const name = fitName(hostToName(host));
+      const tlsSecret = fitName(hostToName(host), 253, '-tls');
       const labels = routeLabels(host);
 
       new Certificate(scope, 'Certificate', {
@@ -304,12 +315,12 @@ export class HostRoutes {
       if (plain.length) ingress('Ingress', name, plain, {});
       const signedIn = routes.filter((r) => !r.stripPrefix && r.sso);
       if (signedIn.length) {
-        ingress('IngressSso', checkName(signedIn[0], 'ingress name', `${name}-sso`.slice(0, 253), NameRules.DNS1123_SUBDOMAIN), signedIn, {
+        ingress('IngressSso', fitName(name, 253, '-sso'), signedIn, {
           'traefik.ingress.kubernetes.io/router.middlewares': middlewares(signedIn[0]),
         });
       }
       for (const r of routes.filter((x) => x.stripPrefix)) {
-        const ingressName = checkName(r, 'ingress name', `${name}-${pathSlug(r.path)}`.slice(0, 253), NameRules.DNS1123_SUBDOMAIN);
+        const ingressName = fitName(`${name}-${pathSlug(r.path)}`, 253);
         ingress(`Ingress-${r.path}`, ingressName, [r], {
           'traefik.ingress.kubernetes.io/router.middlewares': middlewares(r),
         });
