@@ -411,7 +411,7 @@ function facts(set: string, r: Release, chartDirPath: string, rendered: Rendered
     };
   }).sort(order);
   const services = docs.filter((o) => o.kind === 'Service').map((o) => ({
-    ...ref(o), type: o.spec?.type ?? 'ClusterIP', clusterIP: o.spec?.clusterIP === 'None' ? 'None' : null, selector: o.spec?.selector ?? null,
+    ...ref(o), labels: o.metadata?.labels ?? {}, type: o.spec?.type ?? 'ClusterIP', clusterIP: o.spec?.clusterIP === 'None' ? 'None' : null, selector: o.spec?.selector ?? null,
     ports: (o.spec?.ports ?? []).map((p: Obj) => ({ name: p.name ?? null, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? 'TCP', ...(p.nodePort !== undefined ? { nodePort: p.nodePort } : {}) })),
   })).sort(order);
   const networkPolicies = docs.filter((o) => o.kind === 'NetworkPolicy').map((o) => ({
