@@ -84,7 +84,6 @@ function requestProblems(set: ValuesSet): string[] {
  * at its source; nothing else may appear.
  */
 const OPEN: string[] = [
-  'reference/kube-prometheus-stack: the chart writes into namespace kube-system, which AppProject platform-system does not admit (destinations: argocd, monitoring, shared)',
   ...['reference', 'private-cloud-argocd'].map((s) => `${s}/argocd: Job argocd/argocd-redis-secret-init (hook pre-install,pre-upgrade) container secret-init requests no cpu or memory`),
   'reference/kube-prometheus-stack: DaemonSet monitoring/kube-prometheus-stack-prometheus-node-exporter container node-exporter requests no cpu or memory',
   'reference/kube-prometheus-stack: Deployment monitoring/kube-prometheus-stack-grafana container grafana-sc-dashboard requests no cpu or memory',

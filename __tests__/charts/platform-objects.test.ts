@@ -76,12 +76,20 @@ function networkPolicyProblems(set: ValuesSet): string[] {
 
 interface AnyService { origin: string; name: string; namespace: string; labels: Labels; selector: Labels | null; ports: Array<{ name: string | null; port: number; targetPort: number | string }> }
 
+/** Services the cluster itself runs (what a platform ServiceMonitor may select beside the charts'). */
+const RUN_TIME_SERVICES: readonly AnyService[] = [
+  {
+    origin: 'k3s manifests/coredns.yaml', name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, selector: { 'k8s-app': 'kube-dns' },
+    ports: [{ name: 'dns', port: 53, targetPort: 53 }, { name: 'dns-tcp', port: 53, targetPort: 53 }, { name: 'metrics', port: 9153, targetPort: 9153 }],
+  },
+];
+
 function servicesOf(set: ValuesSet): AnyService[] {
   const own = set.objects.filter((o) => o.kind === 'Service').map((o) => ({
     origin: `${set.name}: platform`, name: o.metadata.name, namespace: o.metadata.namespace, labels: o.metadata.labels ?? {}, selector: o.spec.selector ?? null,
     ports: (o.spec.ports ?? []).map((p: any) => ({ name: p.name ?? null, port: p.port, targetPort: p.targetPort ?? p.port })),
   }));
-  return [...own, ...chartServices(set)];
+  return [...own, ...chartServices(set), ...RUN_TIME_SERVICES];
 }
 
 /** The Service's port (by number or name) and whether a pod it selects serves its target port. */

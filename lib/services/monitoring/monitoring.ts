@@ -1,6 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../../imports/prometheusoperator-prometheusrule-monitoring.coreos.com';
+import { ServiceMonitor } from '../../../imports/prometheusoperator-servicemonitor-monitoring.coreos.com';
+import { K3S_SYSTEM_NAMESPACE } from '../../cluster/k3s';
 import { parseMemory } from '../../core/quantity';
 import type { CertManager } from '../cert-manager';
 import { configError } from '../../core/errors';
@@ -199,7 +201,9 @@ export class Monitoring extends NamespacedConstruct {
       kubeScheduler: { enabled: false },
       kubeProxy: { enabled: false },
       kubeEtcd: { enabled: false },
-      coreDns: { enabled: true },
+      // The chart's CoreDNS scrape writes a Service into kube-system, which the platform-system
+      // AppProject does not admit; the ServiceMonitor below scrapes k3s's own kube-dns Service.
+      coreDns: { enabled: false },
       kubelet: { enabled: true, jobNameOverride: '' },
       prometheusOperator: {
         // The admission webhook needs two hook Jobs and an API-server-to-pod connection; the tests
@@ -313,6 +317,7 @@ export class Monitoring extends NamespacedConstruct {
       new IngressRoute(this, 'GrafanaRoute', { host: this.grafanaHost, path: '/', backend: this.grafana });
     }
 
+    this.renderCoreDnsScrape();
     this.renderDashboards();
     this.renderAlerts({ ...DEFAULT_ALERT_OPTIONS, ...props.alerts });
     // Each owner renders its own metrics Service and ServiceMonitor; Monitoring only asks.
@@ -343,7 +348,7 @@ export class Monitoring extends NamespacedConstruct {
     allow(prometheus, pods.grafana, [{ port: 3000 }], 'Prometheus scrapes Grafana');
     allow(prometheus, pods.loki, [{ port: 3100 }], 'Prometheus scrapes Loki');
     allow(prometheus, pods.alloy, [{ port: 12345 }], 'Prometheus scrapes Alloy');
-    allow(prometheus, { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' }, name: 'coredns' }, [{ port: 9153 }], 'Prometheus scrapes CoreDNS');
+    allow(prometheus, { namespace: K3S_SYSTEM_NAMESPACE, podLabels: { 'k8s-app': 'kube-dns' }, name: 'coredns' }, [{ port: 9153 }], 'Prometheus scrapes CoreDNS');
     allow(pods.grafana, prometheus, [{ port: 9090 }], 'Grafana queries Prometheus');
     allow(pods.grafana, pods.loki, [{ port: 3100 }], 'Grafana queries Loki');
     allow(pods.alloy, pods.loki, [{ port: 3100 }], 'Alloy pushes pod logs to Loki');
@@ -353,6 +358,23 @@ export class Monitoring extends NamespacedConstruct {
       allow(prometheus, pods.alertmanager, [{ port: 9093 }, { port: 8080 }], 'Prometheus sends alerts to and scrapes Alertmanager');
       allow(pods.grafana, pods.alertmanager, [{ port: 9093 }], 'Grafana reads Alertmanager');
     }
+  }
+
+  /**
+   * CoreDNS metrics from k3s's `kube-system/kube-dns` Service (port `metrics`, 9153; k3s
+   * `manifests/coredns.yaml`), selected across namespaces from here, so nothing is written into
+   * kube-system. The NetworkPolicy rule to the CoreDNS pods is in allowTraffic().
+   */
+  private renderCoreDnsScrape(): void {
+    new ServiceMonitor(this, 'CoreDns', {
+      metadata: { name: 'coredns', labels: this.labels('coredns'), annotations: needsCrd() },
+      spec: {
+        namespaceSelector: { matchNames: [K3S_SYSTEM_NAMESPACE] },
+        selector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        jobLabel: 'k8s-app',
+        endpoints: [{ port: 'metrics', path: '/metrics' }],
+      },
+    });
   }
 
   private renderDashboards(): void {
