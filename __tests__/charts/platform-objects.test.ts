@@ -165,7 +165,6 @@ function serviceMonitorProblems(set: ValuesSet): string[] {
  */
 const OPEN: Record<string, string[]> = {
   'reference': [
-    'reference: ServiceMonitor shared/cert-manager endpoint tcp-prometheus-servicemonitor: Service shared/cert-manager (reference/cert-manager) has no port tcp-prometheus-servicemonitor (it has http-metrics:9402)',
   ],
   'private-cloud': [
     'private-cloud: NetworkPolicy longhorn-system/allow-ingress-longhorn-manager-from-world (ingress target): port 9501/TCP is served by none of private-cloud/longhorn: DaemonSet longhorn-system/longhorn-manager',
