@@ -105,11 +105,13 @@ export function platformAlerts(o: AlertOptions = DEFAULT_ALERT_OPTIONS): Record<
     ],
     'novahost.certificates': [
       {
+        // The metric's own `namespace` (the Certificate's) clashes with the target label
+        // `namespace` (cert-manager's own), so Prometheus keeps it as exported_namespace.
         alert: 'CertificateExpiringSoon',
         expr: `certmanager_certificate_expiration_timestamp_seconds - time() < ${o.certificateExpiryDays} * 86400`,
         for: '1h',
         severity: 'warning',
-        summary: `Certificate {{ $labels.namespace }}/{{ $labels.name }} expires in less than ${o.certificateExpiryDays} days`,
+        summary: `Certificate {{ $labels.exported_namespace }}/{{ $labels.name }} expires in less than ${o.certificateExpiryDays} days`,
         description: 'cert-manager renews 30 days ahead, so renewal is failing: kubectl describe certificate, then the Order and Challenge.',
       },
     ],
