@@ -159,49 +159,26 @@ function serviceMonitorProblems(set: ValuesSet): string[] {
   return problems;
 }
 
-/**
- * Mismatches these checks found when they were written, each removed by the commit that fixes it
- * at its source; nothing else may appear.
- */
-const OPEN: Record<string, string[]> = {
-  'reference': [
-  ],
-  'private-cloud': [
-    'private-cloud: NetworkPolicy longhorn-system/allow-ingress-longhorn-manager-from-world (ingress target): port 9501/TCP is served by none of private-cloud/longhorn: DaemonSet longhorn-system/longhorn-manager',
-  ],
-  'private-cloud-argocd': [
-    'private-cloud-argocd: NetworkPolicy longhorn-system/allow-ingress-longhorn-manager-from-world (ingress target): port 9501/TCP is served by none of private-cloud-argocd/longhorn: DaemonSet longhorn-system/longhorn-manager',
-  ],
-};
-const open = (set: ValuesSet, problems: string[]) => problems.filter((p) => !OPEN[set.name]?.includes(p));
-
 describe.each(valuesSets().map((s) => [s.name, s] as const))('values set %s: platform objects against what the charts render', (_name, set) => {
   it('has facts for its charts (the freshness test checks which)', () => {
     expect(set.facts.size).toBeGreaterThan(0);
   });
 
   it('NetworkPolicies select rendered pods, and open only ports the chart pods serve', () => {
-    expect(open(set, networkPolicyProblems(set))).toEqual([]);
+    expect(networkPolicyProblems(set)).toEqual([]);
   });
 
   it('Services in front of chart pods select them and target ports they serve', () => {
-    expect(open(set, serviceProblems(set))).toEqual([]);
+    expect(serviceProblems(set)).toEqual([]);
   });
 
   it('Ingress backends name a Service and port that exist, with pods behind them', () => {
-    expect(open(set, ingressProblems(set))).toEqual([]);
+    expect(ingressProblems(set)).toEqual([]);
   });
 
   it('ServiceMonitors select Services with the named port, and pods serve its target port', () => {
-    expect(open(set, serviceMonitorProblems(set))).toEqual([]);
+    expect(serviceMonitorProblems(set)).toEqual([]);
   });
-});
-
-it('lists as open only mismatches that still occur (remove an entry with its fix)', () => {
-  for (const set of valuesSets()) {
-    const found = [networkPolicyProblems, serviceProblems, ingressProblems, serviceMonitorProblems].flatMap((check) => check(set));
-    expect((OPEN[set.name] ?? []).filter((p) => !found.includes(p))).toEqual([]);
-  }
 });
 
 describe('the checks themselves', () => {

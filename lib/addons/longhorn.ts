@@ -191,12 +191,14 @@ export class Longhorn extends NamespacedConstruct {
     }
 
     // Longhorn's components talk to each other (manager, instance managers, CSI), call the API
-    // server, and serve the admission and conversion webhooks (9501, 9502) to the API server.
+    // server, and serve the admission webhook to the API server: longhorn-manager's
+    // `admission-wh` port 9502 (chart 1.12.1 serves 9500 manager, 9502 admission-wh, 9503
+    // recov-backend; the conversion webhook, once 9501, is gone).
     const pods: PodPeer = { namespace: this.namespace, podLabels: {}, name: 'longhorn' };
     const network = NetworkPolicies.of(this);
     network.allow(this, { from: pods, to: pods, ports: [], reason: 'Longhorn components talk to each other' });
     network.allow(this, { from: pods, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'Longhorn manager and CSI sidecars' });
-    network.allow(this, { from: Peers.WORLD, to: { namespace: this.namespace, podLabels: { app: 'longhorn-manager' }, name: 'longhorn-manager' }, ports: [{ port: 9501 }, { port: 9502 }], reason: 'the API server calls the webhooks' });
+    network.allow(this, { from: Peers.WORLD, to: { namespace: this.namespace, podLabels: { app: 'longhorn-manager' }, name: 'longhorn-manager' }, ports: [{ port: 9502 }], reason: 'the API server calls the admission webhook' });
     if (props.backupTarget) network.allow(this, { from: pods, to: Peers.INTERNET, ports: [{ port: 443 }, { port: 2049 }, { port: 445 }], reason: 'backup target' });
   }
 }
