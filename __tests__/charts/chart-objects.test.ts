@@ -91,15 +91,6 @@ const OPEN: string[] = [
   'reference/kube-prometheus-stack: Deployment monitoring/kube-prometheus-stack-grafana container grafana requests no cpu or memory',
   'reference/kube-prometheus-stack: Deployment monitoring/kube-prometheus-stack-kube-state-metrics container kube-state-metrics requests no cpu or memory',
   'reference/kube-prometheus-stack: Pod monitoring/kube-prometheus-stack-grafana-test (hook test) container kube-prometheus-stack-test requests no cpu or memory',
-  ...['private-cloud', 'private-cloud-argocd'].flatMap((s) => [
-    `${s}/longhorn: DaemonSet longhorn-system/longhorn-manager container longhorn-manager requests no cpu or memory`,
-    `${s}/longhorn: DaemonSet longhorn-system/longhorn-manager container pre-pull-share-manager-image requests no cpu or memory`,
-    `${s}/longhorn: Deployment longhorn-system/longhorn-driver-deployer container wait-longhorn-manager requests no cpu or memory`,
-    `${s}/longhorn: Deployment longhorn-system/longhorn-driver-deployer container longhorn-driver-deployer requests no cpu or memory`,
-    `${s}/longhorn: Deployment longhorn-system/longhorn-ui container longhorn-ui requests no cpu or memory`,
-    `${s}/longhorn: Job longhorn-system/longhorn-post-upgrade (hook post-upgrade) container longhorn-post-upgrade requests no cpu or memory`,
-    `${s}/longhorn: Job longhorn-system/longhorn-uninstall (hook pre-delete) container longhorn-uninstall requests no cpu or memory`,
-  ]),
 ];
 const open = (problems: string[]) => problems.filter((p) => !OPEN.includes(p));
 

@@ -44,7 +44,17 @@ export interface LonghornValues {
   };
   readonly defaultBackupStore?: { readonly backupTarget: string; readonly backupTargetCredentialSecret?: string };
   readonly longhornUI: { readonly replicas: number };
+  /** Requests only: an OOM-killed manager stalls every volume on the node. */
+  readonly longhornManager: { readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string } } };
 }
+
+/**
+ * Requests of Longhorn containers the chart gives no `resources` key (driver deployer, UI, the
+ * manager's image pre-pull sidecar, the upgrade and uninstall hook Jobs; chart 1.12.1) and of the
+ * CSI pods the driver deployer creates: a LimitRange default, since values cannot set them. No
+ * default limit, for the same reason as the manager's.
+ */
+export const LONGHORN_DEFAULT_REQUEST = { cpu: '10m', memory: '32Mi' } as const;
 
 /** Off-site copies of the volumes; without one, snapshots stay on the node's volume only. */
 export interface LonghornBackupTarget {
@@ -157,6 +167,7 @@ export class Longhorn extends NamespacedConstruct {
       },
       ...(props.backupTarget ? { defaultBackupStore: { backupTarget: props.backupTarget.url, backupTargetCredentialSecret: props.backupTarget.credentialSecret } } : {}),
       longhornUI: { replicas: 1 },
+      longhornManager: { resources: { requests: { cpu: '50m', memory: '256Mi' } } },
     };
     this.platform.addHelmRelease(this, { name: 'longhorn', namespace: this.namespace, ...LONGHORN_CHART, values: this.values, wave: SyncWave.OPERATORS });
 
@@ -189,6 +200,16 @@ export class Longhorn extends NamespacedConstruct {
         spec: { name: 'backup-daily', task: 'backup', cron: backups.cron, retain: backups.retain, concurrency: 1, groups: ['default'] },
       });
     }
+
+    new k8s.KubeLimitRange(this, 'DefaultRequests', {
+      metadata: { name: 'default-requests', labels: labels('limit-range') },
+      spec: {
+        limits: [{
+          type: 'Container',
+          defaultRequest: { cpu: k8s.Quantity.fromString(LONGHORN_DEFAULT_REQUEST.cpu), memory: k8s.Quantity.fromString(LONGHORN_DEFAULT_REQUEST.memory) },
+        }],
+      },
+    });
 
     // Longhorn's components talk to each other (manager, instance managers, CSI), call the API
     // server, and serve the admission webhook to the API server: longhorn-manager's

@@ -181,8 +181,10 @@ export const CHART_COMPONENTS: Readonly<Record<string, readonly ChartComponent[]
     { name: 'alloy', resources: 'alloy.resources', estimate: { cpu: '25m', memory: '128Mi' } },
     { name: 'config-reloader', resources: 'configReloader.resources', enabled: { path: 'configReloader.enabled', default: true }, estimate: { cpu: '10m', memory: '50Mi' } },
   ],
-  // One node, replica counts 1 (lib/longhorn.ts). The chart sets no requests; the instance manager
-  // requests guaranteedInstanceManagerCPU percent of the node's CPU (5% of 2 vCPU), not a values path.
+  // One node, replica counts 1 (lib/addons/longhorn.ts). The manager's requests are values; the
+  // chart has no resources key for the rest, which get the namespace's LimitRange default
+  // (LONGHORN_DEFAULT_REQUEST, 10m/32Mi) where the estimates below do not already exceed it. The
+  // instance manager requests guaranteedInstanceManagerCPU percent of the node's CPU (5% of 2 vCPU).
   'longhorn': [
     { name: 'manager', resources: 'longhornManager.resources', estimate: { cpu: '50m', memory: '256Mi' } },
     { name: 'instance-manager', resources: 'instanceManager.resources', estimate: { cpu: '100m', memory: '192Mi' } },
