@@ -47,6 +47,21 @@ const CHARTS = [
   'kube-prometheus-stack', 'alloy', 'longhorn', 'docker-registry',
 ];
 
+/**
+ * Subcharts whose values the platform sets (`<subchart>.<key>` in the parent's values), with the
+ * upstream tag each is vendored from. Read from a chart mirror with subcharts in place
+ * (`<chart>-<version>/<chart>/charts/<subchart>/`): $CHART_MIRROR, else shared/charts (which,
+ * as of 2026-12-01, lacks kube-prometheus-stack's subcharts; see facts/charts/README.md).
+ */
+const SUBCHARTS: Record<string, ReadonlyArray<{ name: string; source: string }>> = {
+  'kube-prometheus-stack': [
+    { name: 'grafana', source: 'grafana-community/helm-charts — charts/grafana — grafana-12.11.1' },
+    { name: 'kube-state-metrics', source: 'prometheus-community/helm-charts — charts/kube-state-metrics — kube-state-metrics-8.4.0' },
+    { name: 'prometheus-node-exporter', source: 'prometheus-community/helm-charts — charts/prometheus-node-exporter — prometheus-node-exporter-4.56.1' },
+  ],
+};
+const CHART_MIRROR = path.resolve(process.env.CHART_MIRROR ?? path.join(SHARED, 'charts'));
+
 function writeJson(file: string, data: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(data, null, 1) + '\n');
@@ -109,7 +124,18 @@ function extractHelm(): string[] {
       entry[key] = file;
       written.push(`helm/${file}`);
     }
-    index[chart] = entry;
+    const subcharts: Record<string, object> = {};
+    for (const sub of SUBCHARTS[chart] ?? []) {
+      const subDir = path.join(CHART_MIRROR, `${chart}-${v.version}`, chart, 'charts', sub.name);
+      if (!fs.existsSync(path.join(subDir, 'values.yaml'))) throw new Error(`${subDir}/values.yaml: missing; set CHART_MIRROR to a chart mirror with ${chart}'s subcharts in place`);
+      const version = String(parse(fs.readFileSync(path.join(subDir, 'Chart.yaml'), 'utf8')).version);
+      const file = `${chart}.${sub.name}.values.yaml`;
+      fs.copyFileSync(path.join(subDir, 'values.yaml'), path.join(dir, file));
+      fs.chmodSync(path.join(dir, file), 0o644);
+      subcharts[sub.name] = { version, source: sub.source, values: file };
+      written.push(`helm/${file}`);
+    }
+    index[chart] = Object.keys(subcharts).length ? { ...entry, subcharts } : entry;
   }
   writeJson(path.join(dir, 'charts.json'), index);
   return [...written, 'helm/charts.json'];
