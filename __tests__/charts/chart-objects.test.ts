@@ -85,12 +85,6 @@ function requestProblems(set: ValuesSet): string[] {
  */
 const OPEN: string[] = [
   ...['reference', 'private-cloud-argocd'].map((s) => `${s}/argocd: Job argocd/argocd-redis-secret-init (hook pre-install,pre-upgrade) container secret-init requests no cpu or memory`),
-  'reference/kube-prometheus-stack: DaemonSet monitoring/kube-prometheus-stack-prometheus-node-exporter container node-exporter requests no cpu or memory',
-  'reference/kube-prometheus-stack: Deployment monitoring/kube-prometheus-stack-grafana container grafana-sc-dashboard requests no cpu or memory',
-  'reference/kube-prometheus-stack: Deployment monitoring/kube-prometheus-stack-grafana container grafana-sc-datasources requests no cpu or memory',
-  'reference/kube-prometheus-stack: Deployment monitoring/kube-prometheus-stack-grafana container grafana requests no cpu or memory',
-  'reference/kube-prometheus-stack: Deployment monitoring/kube-prometheus-stack-kube-state-metrics container kube-state-metrics requests no cpu or memory',
-  'reference/kube-prometheus-stack: Pod monitoring/kube-prometheus-stack-grafana-test (hook test) container kube-prometheus-stack-test requests no cpu or memory',
 ];
 const open = (problems: string[]) => problems.filter((p) => !OPEN.includes(p));
 

@@ -192,9 +192,15 @@ export class Monitoring extends NamespacedConstruct {
         sidecar: {
           dashboards: { enabled: true, label: DASHBOARD_LABEL.key, labelValue: DASHBOARD_LABEL.value, searchNamespace: 'ALL' },
           datasources: { enabled: true, uid: Datasources.PROMETHEUS.uid, alertmanager: { enabled: this.alertmanager } },
+          resources: chartResources('5m', '48Mi', '128Mi'),
         },
         additionalDataSources: [{ name: 'Loki', uid: Datasources.LOKI.uid, type: Datasources.LOKI.type, url: this.lokiUrl, access: 'proxy' }],
+        resources: chartResources('25m', '128Mi', '384Mi'),
+        // A `helm test` Pod without requests; neither Argo CD nor Flux (by default) runs it.
+        testFramework: { enabled: false },
       },
+      'kube-state-metrics': { resources: chartResources('10m', '32Mi', '128Mi') },
+      'prometheus-node-exporter': { resources: chartResources('10m', '24Mi', '64Mi') },
       // k3s runs these inside the k3s process and does not expose their metrics; single-server
       // k3s keeps its state in SQLite (kine), not etcd.
       kubeControllerManager: { enabled: false },
