@@ -88,7 +88,28 @@ const OPEN: string[] = [
 ];
 const open = (problems: string[]) => problems.filter((p) => !OPEN.includes(p));
 
+/**
+ * NetworkPolicies add up: a chart's own policy can only widen the platform's default-deny. Those a
+ * chart may render, reviewed; any other must be switched off in the values.
+ */
+const REVIEWED_CHART_NETWORK_POLICIES: Record<string, { names: readonly string[]; why: string }> = {
+  longhorn: {
+    names: ['backing-image-data-source', 'backing-image-manager', 'instance-manager', 'longhorn-manager', 'longhorn-recovery-backend', 'longhorn-webhook'],
+    why: 'networkPolicies.restrictInternalTraffic (default true): in-namespace peers only, and the webhooks (9501/9502) from anywhere, which the platform opens on 9502 too',
+  },
+};
+
+function chartNetworkPolicyProblems(set: ValuesSet): string[] {
+  return [...set.facts.values()].flatMap((f) => f.networkPolicies
+    .filter((np) => !REVIEWED_CHART_NETWORK_POLICIES[f.chart.name]?.names.includes(np.name))
+    .map((np) => `${set.name}/${f.release.name}: the chart renders NetworkPolicy ${np.namespace}/${np.name}, which widens the platform's; turn it off in the values or review it here`));
+}
+
 describe.each(valuesSets().map((s) => [s.name, s] as const))('values set %s: what the charts render', (_name, set) => {
+  it('renders no NetworkPolicy of its own but those reviewed', () => {
+    expect(chartNetworkPolicyProblems(set)).toEqual([]);
+  });
+
   it('is admitted by the Argo CD AppProject of its Application: namespaces and kinds', () => {
     expect(open(appProjectProblems(set))).toEqual([]);
   });
@@ -111,6 +132,12 @@ describe('the checks themselves', () => {
   it('fails a chart that writes into a namespace its project does not admit', () => {
     expect(appProjectProblems(withFacts({ ...argocd, namespaces: ['argocd', 'kube-system'] })))
       .toEqual([expect.stringMatching(/^reference\/argocd: the chart writes into namespace kube-system, which AppProject platform-system does not admit/)]);
+  });
+
+  it('fails a chart NetworkPolicy nobody reviewed', () => {
+    const np = { kind: 'NetworkPolicy', name: 'argocd-server', namespace: 'argocd', podSelector: {}, policyTypes: ['Ingress'], ingress: [{}], egress: null };
+    expect(chartNetworkPolicyProblems(withFacts({ ...argocd, networkPolicies: [np] } as ChartFacts)))
+      .toEqual(["reference/argocd: the chart renders NetworkPolicy argocd/argocd-server, which widens the platform's; turn it off in the values or review it here"]);
   });
 
   it('fails a container without requests, unless a LimitRange of its namespace gives them', () => {

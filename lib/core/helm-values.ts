@@ -35,7 +35,7 @@ export interface TraefikValues {
 
 /** argo-cd chart (argo-helm), values used by the platform. */
 export interface ArgoCdValues {
-  readonly global: { readonly domain: string };
+  readonly global: { readonly domain: string; readonly networkPolicy: { readonly create: boolean } };
   readonly configs: {
     readonly cm: Record<string, string>;
     readonly params: Record<string, string | boolean | number>;
