@@ -80,15 +80,6 @@ function requestProblems(set: ValuesSet): string[] {
 }
 
 /**
- * Mismatches these checks found when they were written, each removed by the commit that fixes it
- * at its source; nothing else may appear.
- */
-const OPEN: string[] = [
-  ...['reference', 'private-cloud-argocd'].map((s) => `${s}/argocd: Job argocd/argocd-redis-secret-init (hook pre-install,pre-upgrade) container secret-init requests no cpu or memory`),
-];
-const open = (problems: string[]) => problems.filter((p) => !OPEN.includes(p));
-
-/**
  * NetworkPolicies add up: a chart's own policy can only widen the platform's default-deny. Those a
  * chart may render, reviewed; any other must be switched off in the values.
  */
@@ -111,17 +102,12 @@ describe.each(valuesSets().map((s) => [s.name, s] as const))('values set %s: wha
   });
 
   it('is admitted by the Argo CD AppProject of its Application: namespaces and kinds', () => {
-    expect(open(appProjectProblems(set))).toEqual([]);
+    expect(appProjectProblems(set)).toEqual([]);
   });
 
   it('requests CPU and memory in every container, init containers and hooks included', () => {
-    expect(open(requestProblems(set))).toEqual([]);
+    expect(requestProblems(set)).toEqual([]);
   });
-});
-
-it('lists as open only mismatches that still occur (remove an entry with its fix)', () => {
-  const found = valuesSets().flatMap((set) => [...appProjectProblems(set), ...requestProblems(set)]);
-  expect(OPEN.filter((p) => !found.includes(p))).toEqual([]);
 });
 
 describe('the checks themselves', () => {

@@ -44,6 +44,8 @@ export interface ArgoCdValues {
   readonly server: { readonly resources: ChartResources };
   readonly repoServer: { readonly resources: ChartResources };
   readonly redis: { readonly resources: ChartResources };
+  /** The pre-install/pre-upgrade hook Job that creates the Redis password Secret. */
+  readonly redisSecretInit: { readonly resources: ChartResources };
   readonly applicationSet: { readonly replicas: number; readonly resources: ChartResources };
   readonly notifications: { readonly enabled: boolean };
   readonly dex: { readonly enabled: boolean };

@@ -82,6 +82,7 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
       server: { resources: chartResources('25m', '64Mi', '256Mi') },
       repoServer: { resources: chartResources('25m', '96Mi', '384Mi') },
       redis: { resources: chartResources('10m', '32Mi', '96Mi') },
+      redisSecretInit: { resources: chartResources('10m', '32Mi', '64Mi') },
       applicationSet: { replicas: 1, resources: chartResources('10m', '32Mi', '128Mi') },
       notifications: { enabled: false },
       dex: { enabled: false },
