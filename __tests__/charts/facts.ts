@@ -33,6 +33,7 @@ export interface ChartFacts {
   workloads: Workload[];
   services: ChartService[];
   networkPolicies: Array<{ name: string; namespace: string }>;
+  duplicateKeys: Array<{ kind: string; name: string; namespace: string | null; keys: Array<{ path: string; values: unknown[] }> }>;
 }
 
 export interface ValuesSet {

@@ -21,8 +21,11 @@ export interface CertManagerValues {
   readonly startupapicheck: { readonly resources: ChartResources };
 }
 
-/** Traefik chart, values used by the platform. */
-export interface TraefikValues {
+/** How the Traefik Service is reached from outside. */
+export type TraefikServiceType = 'LoadBalancer' | 'NodePort' | 'ClusterIP';
+
+/** The keys both Traefik charts the platform configures take alike (41.x and k3s's 37.x). */
+interface TraefikCommonValues {
   readonly deployment: { readonly replicas: number };
   readonly ingressClass: { readonly enabled: boolean; readonly isDefaultClass: boolean; readonly name: string };
   readonly providers: {
@@ -30,7 +33,23 @@ export interface TraefikValues {
     readonly kubernetesIngress: { readonly enabled: boolean };
   };
   readonly resources: ChartResources;
-  readonly service: { readonly spec: { readonly type: 'LoadBalancer' | 'NodePort' | 'ClusterIP' } };
+}
+
+/**
+ * Traefik chart 41.x, values used by the platform. Its values.schema.json has no `service.type`:
+ * the type goes into `service.spec`, which the Service template copies.
+ */
+export interface TraefikValues extends TraefikCommonValues {
+  readonly service: { readonly spec: { readonly type: TraefikServiceType } };
+}
+
+/**
+ * k3s's bundled Traefik chart 37.x (no values.schema.json), values used by the platform. Its
+ * Service template writes `type: {{ default "LoadBalancer" .service.type }}` and then
+ * `toYaml .service.spec`, so a type under `service.spec` would render `spec.type` twice.
+ */
+export interface K3sTraefikValues extends TraefikCommonValues {
+  readonly service: { readonly type: TraefikServiceType };
 }
 
 /** argo-cd chart (argo-helm), values used by the platform. */

@@ -4,7 +4,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { addScrapeTarget } from './monitoring/scrape';
 import { SyncWave } from '../core/annotations';
-import { chartResources, TraefikValues } from '../core/helm-values';
+import { chartResources, K3sTraefikValues, TraefikServiceType, TraefikValues } from '../core/helm-values';
 import { configError } from '../core/errors';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { IngressClasses, NamespacedConstruct } from '../core/platform';
@@ -38,7 +38,7 @@ export interface IngressControllerProps {
   /** @default 'shared' */
   readonly namespace?: string;
   /** How the controller is reached from outside. @default 'LoadBalancer' (k3s ServiceLB) */
-  readonly serviceType?: TraefikValues['service']['spec']['type'];
+  readonly serviceType?: TraefikServiceType;
   /** @default TraefikInstalls.HELM_CHART */
   readonly install?: TraefikInstall;
 }
@@ -49,7 +49,8 @@ export interface IngressControllerProps {
  * k3s's bundled Traefik configured with the same typed values (`install: TraefikInstalls.K3S_BUNDLED`).
  */
 export class IngressController extends NamespacedConstruct {
-  public readonly values: TraefikValues;
+  /** Values given to the chart: Traefik's 41.x chart, or k3s's bundled 37.x (see `install`). */
+  public readonly values: TraefikValues | K3sTraefikValues;
   /** Traefik's pods (the chart labels them with its name). */
   public readonly peer: PodPeer;
   public readonly install: TraefikInstall;
@@ -65,7 +66,13 @@ export class IngressController extends NamespacedConstruct {
         fix: 'remove the IngressController from main.ts when you keep an existing controller, or use IngressClasses.TRAEFIK',
       });
     }
-    this.values = {
+    this.install = props.install ?? TraefikInstalls.HELM_CHART;
+    if (!Object.values(TraefikInstalls).includes(this.install)) {
+      throw configError(this, { field: 'install', value: this.install, problem: 'is not a Traefik install', fix: `use one of TraefikInstalls: ${Object.values(TraefikInstalls).join(', ')}` });
+    }
+    const bundled = this.install === TraefikInstalls.K3S_BUNDLED;
+    const serviceType = props.serviceType ?? 'LoadBalancer';
+    const common = {
       deployment: { replicas: 1 },
       ingressClass: { enabled: true, isDefaultClass: true, name: cls.name },
       providers: {
@@ -74,13 +81,11 @@ export class IngressController extends NamespacedConstruct {
         kubernetesIngress: { enabled: true },
       },
       resources: chartResources('50m', '64Mi', '192Mi'),
-      service: { spec: { type: props.serviceType ?? 'LoadBalancer' } },
     };
-    this.install = props.install ?? TraefikInstalls.HELM_CHART;
-    if (!Object.values(TraefikInstalls).includes(this.install)) {
-      throw configError(this, { field: 'install', value: this.install, problem: 'is not a Traefik install', fix: `use one of TraefikInstalls: ${Object.values(TraefikInstalls).join(', ')}` });
-    }
-    const bundled = this.install === TraefikInstalls.K3S_BUNDLED;
+    // The one key the two chart versions spell differently.
+    const k3sValues: K3sTraefikValues = { ...common, service: { type: serviceType } };
+    const chartValues: TraefikValues = { ...common, service: { spec: { type: serviceType } } };
+    this.values = bundled ? k3sValues : chartValues;
     // k3s's Traefik runs in kube-system with the same chart labels.
     this.peer = { namespace: bundled ? K3S_SYSTEM_NAMESPACE : this.namespace, podLabels: { 'app.kubernetes.io/name': 'traefik' }, name: 'traefik' };
     this.platform.registry.claim(INGRESS_CONTROLLER, this, this.peer);
@@ -97,7 +102,7 @@ export class IngressController extends NamespacedConstruct {
           namespace: K3S_SYSTEM_NAMESPACE,
           labels: { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'ingress-controller', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
         },
-        spec: { valuesContent: HelmChartConfig.valuesContent(this.values) },
+        spec: { valuesContent: HelmChartConfig.valuesContent(k3sValues) },
       });
       this.node.addValidation({
         validate: () => gitOpsEngines(this.platform).some((e) => e.name === 'ArgoCd')
@@ -109,7 +114,7 @@ export class IngressController extends NamespacedConstruct {
         name: 'traefik',
         namespace: this.namespace,
         ...TRAEFIK_CHART,
-        values: this.values,
+        values: chartValues,
         wave: SyncWave.OPERATORS,
       });
     }
