@@ -23,7 +23,7 @@ const objects = [...loadManifests(path.join(ROOT, 'dist')).values()] as any[];
 type Labels = Record<string, string>;
 interface Series { series: string; values: string }
 interface AlertCase { eval_time: string; alertname: string; exp_alerts: Array<{ exp_labels: Labels; exp_annotations?: Labels }> }
-interface UnitTest { name: string; interval: string; input_series: Series[]; alert_rule_test: AlertCase[] }
+interface UnitTest { name: string; interval: string; input_series: Series[]; alert_rule_test: AlertCase[]; evaluation?: string }
 
 const series = (metric: string, labels: Labels, values: string): Series => ({
   series: `${metric}{${Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`,
@@ -67,7 +67,7 @@ function unitTests(): UnitTest[] {
   // Traefik's pod is the chart's (facts/charts/reference/traefik.json: container traefik, port metrics).
   const traefik = { job: 'traefik-metrics', namespace: 'shared', service: 'traefik-metrics', pod: 'traefik-6d5f8b7c9-m4n5p', container: 'traefik', endpoint: 'metrics', instance: '10.42.0.8:9100' };
   const certManager = { job: 'cert-manager', namespace: 'shared', service: 'cert-manager', pod: 'cert-manager-6b9c8d7f5-q8z2m', container: 'cert-manager-controller', endpoint: 'http-metrics', instance: '10.42.0.9:9402' };
-  const t = (name: string, input: Series[], cases: AlertCase[]): UnitTest => ({ name, interval: '1m', input_series: input, alert_rule_test: cases });
+  const t = (name: string, input: Series[], cases: AlertCase[], interval = '1m'): UnitTest => ({ name, interval, input_series: input, alert_rule_test: cases, evaluation: interval });
   const fires = (alertname: string, at: string, labels: Labels, summary: string): AlertCase => ({
     eval_time: at, alertname, exp_alerts: [{ exp_labels: { ...labels, severity: severity(alertname) }, exp_annotations: { summary, description: description(alertname) } }],
   });
@@ -109,24 +109,24 @@ function unitTests(): UnitTest[] {
     ]),
     // promtool starts at the epoch: time() at `27h` is 97200.
     t('BackupTooOld', [
-      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup' }, '0x1800'),
-      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup' }, '0+60x1800'),
+      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup' }, '0x180'),
+      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup' }, '0+600x180'),
     ], [
       silent('BackupTooOld', '25h'),
       fires('BackupTooOld', '27h', { namespace: 'shared', cronjob: 'postgres-backup' }, 'No successful backup of shared/postgres-backup in 26 hours'),
-    ]),
+    ], '10m'),
     t('BackupNeverSucceeded', [
-      series('kube_cronjob_info', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup', schedule: '0 3 * * *', concurrency_policy: 'Forbid' }, '1x1800'),
-      series('kube_cronjob_created', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup' }, '0x1800'),
-      series('kube_cronjob_info', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup', schedule: '0 4 * * *', concurrency_policy: 'Forbid' }, '1x1800'),
-      series('kube_cronjob_created', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup' }, '0x1800'),
-      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup' }, '0+60x1800'),
+      series('kube_cronjob_info', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup', schedule: '0 3 * * *', concurrency_policy: 'Forbid' }, '1x180'),
+      series('kube_cronjob_created', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup' }, '0x180'),
+      series('kube_cronjob_info', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup', schedule: '0 4 * * *', concurrency_policy: 'Forbid' }, '1x180'),
+      series('kube_cronjob_created', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup' }, '0x180'),
+      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup' }, '0+600x180'),
     ], [
       silent('BackupNeverSucceeded', '25h'),
       fires('BackupNeverSucceeded', '27h', {
         ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup', schedule: '0 3 * * *', concurrency_policy: 'Forbid',
       }, 'Backup CronJob shared/postgres-backup has never succeeded'),
-    ]),
+    ], '10m'),
     // cert-manager's metric carries the Certificate's namespace; the scrape's own `namespace`
     // (cert-manager's) wins and the metric's becomes exported_namespace (no honorLabels).
     t('CertificateExpiringSoon', [
@@ -198,7 +198,9 @@ describe('alert rules under promtool', () => {
 
   it.each(unitTests().map((u) => [u.name, u] as const))('%s fires when it should and stays silent otherwise (promtool test rules)', (name, unit) => {
     const file = `test-${name}.yaml`;
-    fs.writeFileSync(path.join(dir, file), stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests: [unit] }));
+    const { evaluation, ...test } = unit;
+    // One rule evaluation per sample: a day-long series at 1m would take seconds.
+    fs.writeFileSync(path.join(dir, file), stringify({ rule_files: ['rules.yaml'], evaluation_interval: evaluation ?? '1m', tests: [test] }));
     const r = promtool(['test', 'rules', file], dir);
     if (r.status !== 0) throw new Error(`promtool test rules ${name}:\n${r.output}`);
   });
