@@ -206,7 +206,7 @@ function securityOf(sc: Obj | undefined) {
     seccompProfile: sc.seccompProfile?.type ?? null,
   };
 }
-const containerOf = (c: Obj) => ({ name: c.name, image: c.image, ports: portsOf(c), resources: resourcesOf(c), securityContext: securityOf(c.securityContext) });
+const containerOf = (c: Obj) => ({ name: c.name, image: c.image, args: c.args ?? [], ports: portsOf(c), resources: resourcesOf(c), securityContext: securityOf(c.securityContext) });
 
 function podTemplateOf(o: Obj): Obj | undefined {
   if (o.kind === 'CronJob') return o.spec?.jobTemplate?.spec?.template;

@@ -14,7 +14,7 @@ export const REGENERATE = 'HELM=/path/to/helm npm run chart-facts -- --charts <m
 type Labels = Record<string, string>;
 
 export interface Port { name: string | null; containerPort: number; protocol: string }
-export interface Container { name: string; image: string; ports: Port[]; resources: { requests: Record<string, string> | null; limits: Record<string, string> | null } }
+export interface Container { name: string; image: string; args: string[]; ports: Port[]; resources: { requests: Record<string, string> | null; limits: Record<string, string> | null } }
 export interface Workload {
   kind: string; name: string; namespace: string; helmHook: string | null; podLabels: Labels; hostNetwork: boolean;
   initContainers: Container[]; containers: Container[];
