@@ -24,6 +24,11 @@ export interface CertManagerValues {
 /** How the Traefik Service is reached from outside. */
 export type TraefikServiceType = 'LoadBalancer' | 'NodePort' | 'ClusterIP';
 
+/** An entrypoint's redirection (`--entryPoints.<name>.http.redirections.entryPoint.*`). */
+export interface TraefikRedirections {
+  readonly entryPoint: { readonly to: string; readonly scheme: 'https'; readonly permanent: boolean; readonly priority: number };
+}
+
 /** The keys both Traefik charts the platform configures take alike (41.x and k3s's 37.x). */
 interface TraefikCommonValues {
   readonly deployment: { readonly replicas: number };
@@ -41,6 +46,10 @@ interface TraefikCommonValues {
  */
 export interface TraefikValues extends TraefikCommonValues {
   readonly service: { readonly spec: { readonly type: TraefikServiceType } };
+  readonly ports: {
+    readonly web: { readonly http: { readonly redirections: TraefikRedirections } };
+    readonly websecure: { readonly http: { readonly middlewares: readonly string[] } };
+  };
 }
 
 /**
@@ -50,6 +59,11 @@ export interface TraefikValues extends TraefikCommonValues {
  */
 export interface K3sTraefikValues extends TraefikCommonValues {
   readonly service: { readonly type: TraefikServiceType };
+  /** 37.x: the same entrypoint settings one level up (41.x moved them under `http`). */
+  readonly ports: {
+    readonly web: { readonly redirections: TraefikRedirections };
+    readonly websecure: { readonly middlewares: readonly string[] };
+  };
 }
 
 /** argo-cd chart (argo-helm), values used by the platform. */

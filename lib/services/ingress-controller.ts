@@ -1,13 +1,14 @@
 // Traefik as the platform's ingress controller: from its Helm chart, or k3s's bundled copy
 // configured with the same typed values.
 import { k8s } from 'cdk8s-plus-28';
+import { Middleware } from '../../imports/traefik-middleware-traefik.io';
 import { Construct } from 'constructs';
 import { addScrapeTarget } from './monitoring/scrape';
-import { SyncWave } from '../core/annotations';
+import { needsCrd, SyncWave } from '../core/annotations';
 import { chartResources, K3sTraefikValues, TraefikServiceType, TraefikValues } from '../core/helm-values';
 import { configError } from '../core/errors';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
-import { IngressClasses, NamespacedConstruct } from '../core/platform';
+import { IngressClasses, NamespacedConstruct, TRAEFIK_ENTRYPOINTS } from '../core/platform';
 import { HelmChartConfig, K3S_SYSTEM_NAMESPACE } from '../cluster/k3s';
 import { gitOpsEngines } from '../core/gitops-engine';
 import { INGRESS_CONTROLLER } from '../core/platform';
@@ -26,6 +27,10 @@ export const TraefikInstalls = {
   K3S_BUNDLED: 'k3s-bundled',
 } as const;
 export type TraefikInstall = (typeof TraefikInstalls)[keyof typeof TraefikInstalls];
+
+const HSTS_MIDDLEWARE = 'hsts';
+/** `Strict-Transport-Security: max-age` of every HTTPS response: one year. */
+export const HSTS_MAX_AGE_SECONDS = 31_536_000;
 
 /** The Traefik chart the platform installs. */
 export const TRAEFIK_CHART = {
@@ -54,6 +59,12 @@ export class IngressController extends NamespacedConstruct {
   /** Traefik's pods (the chart labels them with its name). */
   public readonly peer: PodPeer;
   public readonly install: TraefikInstall;
+  /**
+   * The HSTS Middleware every HTTPS response passes (`<namespace>-hsts@kubernetescrd`). Traefik
+   * refuses the routes of an entrypoint whose middleware is missing, so it must never be removed
+   * while Traefik references it.
+   */
+  public readonly hstsMiddleware: string;
 
   constructor(scope: Construct, id: string, props: IngressControllerProps = {}) {
     super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
@@ -82,10 +93,40 @@ export class IngressController extends NamespacedConstruct {
       },
       resources: chartResources('50m', '64Mi', '192Mi'),
     };
-    // The one key the two chart versions spell differently.
-    const k3sValues: K3sTraefikValues = { ...common, service: { type: serviceType } };
-    const chartValues: TraefikValues = { ...common, service: { spec: { type: serviceType } } };
+    // HTTPS only. Plain HTTP on `web` redirects permanently, from a catch-all router of the
+    // lowest priority: cert-manager's HTTP-01 solver Ingress (no entrypoint annotation, so on
+    // `web` too) has a longer rule and wins, so challenges are answered on port 80, as
+    // Let's Encrypt and cert-manager's self-check first ask; Traefik's default priority
+    // (MaxInt32 - 1) would redirect them too. The platform's own routes are on `websecure` only
+    // (IngressClasses.TRAEFIK.routeAnnotations), so nothing else answers on `web`. HSTS on every
+    // HTTPS response, from an entrypoint middleware.
+    const redirections = {
+      entryPoint: { to: TRAEFIK_ENTRYPOINTS.WEBSECURE, scheme: 'https', permanent: true, priority: 1 },
+    } as const;
+    this.hstsMiddleware = `${this.namespace}-${HSTS_MIDDLEWARE}@kubernetescrd`;
+    const middlewares = [this.hstsMiddleware];
+    // The keys the two chart versions spell differently.
+    const k3sValues: K3sTraefikValues = {
+      ...common,
+      service: { type: serviceType },
+      ports: { web: { redirections }, websecure: { middlewares } },
+    };
+    const chartValues: TraefikValues = {
+      ...common,
+      service: { spec: { type: serviceType } },
+      ports: { web: { http: { redirections } }, websecure: { http: { middlewares } } },
+    };
     this.values = bundled ? k3sValues : chartValues;
+    new Middleware(this, 'Hsts', {
+      metadata: {
+        name: HSTS_MIDDLEWARE,
+        labels: { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'hsts', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
+        annotations: needsCrd(),
+      },
+      // One year; not includeSubDomains or preload: hosts under the domain outside this platform
+      // may still serve plain HTTP.
+      spec: { headers: { stsSeconds: HSTS_MAX_AGE_SECONDS } },
+    });
     // k3s's Traefik runs in kube-system with the same chart labels.
     this.peer = { namespace: bundled ? K3S_SYSTEM_NAMESPACE : this.namespace, podLabels: { 'app.kubernetes.io/name': 'traefik' }, name: 'traefik' };
     this.platform.registry.claim(INGRESS_CONTROLLER, this, this.peer);
