@@ -62,6 +62,17 @@ const SUBCHARTS: Record<string, ReadonlyArray<{ name: string; source: string }>>
 };
 const CHART_MIRROR = path.resolve(process.env.CHART_MIRROR ?? path.join(SHARED, 'charts'));
 
+/**
+ * Charts the platform configures but does not install: k3s's bundled Traefik (values given
+ * through a HelmChartConfig), from shared/charts, which holds the chart k3s v1.33.6+k3s1 bundles.
+ */
+const K3S_CHARTS = [
+  {
+    key: 'traefik-k3s', dir: path.join('charts', 'k3s-traefik-37.1.1+up37.1.0', 'chart', 'traefik'), version: '37.1.1+up37.1.0',
+    repoURL: 'https://k3s.io/k3s-charts/assets', source: 'k3s-io/k3s-charts — assets/traefik/traefik-37.1.1+up37.1.0.tgz — bundled by k3s v1.33.6+k3s1',
+  },
+] as const;
+
 function writeJson(file: string, data: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(data, null, 1) + '\n');
@@ -136,6 +147,16 @@ function extractHelm(): string[] {
       written.push(`helm/${file}`);
     }
     index[chart] = Object.keys(subcharts).length ? { ...entry, subcharts } : entry;
+  }
+  for (const k of K3S_CHARTS) {
+    const src = path.join(SHARED, k.dir);
+    const version = String(parse(fs.readFileSync(path.join(src, 'Chart.yaml'), 'utf8')).version);
+    if (version !== k.version) throw new Error(`${src}: chart version ${version}, expected ${k.version}`);
+    const file = `${k.key}.values.yaml`;
+    fs.copyFileSync(path.join(src, 'values.yaml'), path.join(dir, file));
+    fs.chmodSync(path.join(dir, file), 0o644);
+    index[k.key] = { version: k.version, repoURL: k.repoURL, source: k.source, values: file };
+    written.push(`helm/${file}`);
   }
   writeJson(path.join(dir, 'charts.json'), index);
   return [...written, 'helm/charts.json'];
