@@ -28,8 +28,10 @@ if [ -z "${PROMTOOL:-}" ]; then
       echo "test: unpacking promtool from Debian's prometheus package for the alert rule tests"
       SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
       $SUDO apt-get update -qq
-      download="$(mktemp -d)"; chmod 755 "$download" # apt downloads as _apt
-      (cd "$download" && apt-get download -qq prometheus)
+      download="$(mktemp -d)"
+      # As root, apt would hand the download to its _apt user, which may not write here.
+      sandbox=(); [ "$(id -u)" -eq 0 ] && sandbox=(-o APT::Sandbox::User=root)
+      (cd "$download" && apt-get download -qq "${sandbox[@]}" prometheus)
       mkdir -p "$PROMTOOL_DIR"
       dpkg-deb -x "$download"/prometheus_*.deb "$PROMTOOL_DIR"
       rm -rf "$download"
