@@ -32,9 +32,9 @@ describe('IngressRoute sso', () => {
       trustForwardHeader: true,
       authResponseHeaders: ['Remote-User', 'Remote-Groups'],
     });
-    // The public route keeps its Ingress, unchanged and without annotations.
+    // The public route keeps its Ingress, with no Middleware (only the ingress class's annotations).
     const plain = findObject(objects, 'Ingress', 'tools-example-com');
-    expect(plain.metadata.annotations).toBeUndefined();
+    expect(plain.metadata.annotations).toEqual({ 'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure', 'traefik.ingress.kubernetes.io/router.tls': 'true' });
     expect(plain.spec.rules[0].http.paths.map((p: any) => p.path)).toEqual(['/']);
     const signedIn = findObject(objects, 'Ingress', 'tools-example-com-sso');
     expect(signedIn.metadata.annotations['traefik.ingress.kubernetes.io/router.middlewares']).toBe('tools-sso-forward-auth@kubernetescrd');

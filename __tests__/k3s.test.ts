@@ -4,6 +4,7 @@ import { Flux } from '../lib/gitops/flux';
 import { TraefikInstalls } from '../lib/services/ingress-controller';
 import { K3S_VERSION, k3sServerFlags, NodeStorage, renderCloudInit, renderRegistriesYaml, withReserved } from '../lib/cluster/k3s';
 import { validateWithMinimal } from './support/minimal-schemas';
+import { helmValuesProblems } from './support/schemas';
 import { findObject, synthesize, testPlatform } from './support/platform';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx0Yb0dJ8m0k1B2c3d4e5f6g7h8i9j0k1l2m3n4o5p6 ops@example.com';
@@ -25,6 +26,15 @@ describe('k3s bundled Traefik', () => {
     expect(platform.helmReleases).toEqual([]);
     expect(out['flux-system'].filter((o) => o.kind === 'HelmRelease')).toEqual([]);
     expect(validateWithMinimal([config])).toEqual([]);
+  });
+
+  it('gives k3s\'s Traefik (chart 37.x) only keys its values.yaml knows, which differ from 41.x', () => {
+    const { out } = bundled();
+    const values = parse(findObject(out.shared, 'HelmChartConfig', 'traefik').spec.valuesContent);
+    expect(helmValuesProblems('traefik-k3s', values)).toEqual([]);
+    // 41.x's spelling of the redirect is unknown to 37.x (helm would ignore it without a word).
+    expect(helmValuesProblems('traefik-k3s', { ports: { web: { http: { redirections: {} } } } }))
+      .toEqual([expect.stringMatching(/^ports\.web\.http: unknown key \(no such value in chart traefik-k3s 37\.1\.1\+up37\.1\.0 values\.yaml/)]);
   });
 
   it('lets the routed pods be reached from k3s\'s Traefik pods in kube-system', () => {

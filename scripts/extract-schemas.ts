@@ -47,6 +47,32 @@ const CHARTS = [
   'kube-prometheus-stack', 'alloy', 'longhorn', 'docker-registry',
 ];
 
+/**
+ * Subcharts whose values the platform sets (`<subchart>.<key>` in the parent's values), with the
+ * upstream tag each is vendored from. Read from a chart mirror with subcharts in place
+ * (`<chart>-<version>/<chart>/charts/<subchart>/`): $CHART_MIRROR, else shared/charts (which,
+ * as of 2026-12-01, lacks kube-prometheus-stack's subcharts; see facts/charts/README.md).
+ */
+const SUBCHARTS: Record<string, ReadonlyArray<{ name: string; source: string }>> = {
+  'kube-prometheus-stack': [
+    { name: 'grafana', source: 'grafana-community/helm-charts — charts/grafana — grafana-12.11.1' },
+    { name: 'kube-state-metrics', source: 'prometheus-community/helm-charts — charts/kube-state-metrics — kube-state-metrics-8.4.0' },
+    { name: 'prometheus-node-exporter', source: 'prometheus-community/helm-charts — charts/prometheus-node-exporter — prometheus-node-exporter-4.56.1' },
+  ],
+};
+const CHART_MIRROR = path.resolve(process.env.CHART_MIRROR ?? path.join(SHARED, 'charts'));
+
+/**
+ * Charts the platform configures but does not install: k3s's bundled Traefik (values given
+ * through a HelmChartConfig), from shared/charts, which holds the chart k3s v1.33.6+k3s1 bundles.
+ */
+const K3S_CHARTS = [
+  {
+    key: 'traefik-k3s', dir: path.join('charts', 'k3s-traefik-37.1.1+up37.1.0', 'chart', 'traefik'), version: '37.1.1+up37.1.0',
+    repoURL: 'https://k3s.io/k3s-charts/assets', source: 'k3s-io/k3s-charts — assets/traefik/traefik-37.1.1+up37.1.0.tgz — bundled by k3s v1.33.6+k3s1',
+  },
+] as const;
+
 function writeJson(file: string, data: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(data, null, 1) + '\n');
@@ -109,7 +135,28 @@ function extractHelm(): string[] {
       entry[key] = file;
       written.push(`helm/${file}`);
     }
-    index[chart] = entry;
+    const subcharts: Record<string, object> = {};
+    for (const sub of SUBCHARTS[chart] ?? []) {
+      const subDir = path.join(CHART_MIRROR, `${chart}-${v.version}`, chart, 'charts', sub.name);
+      if (!fs.existsSync(path.join(subDir, 'values.yaml'))) throw new Error(`${subDir}/values.yaml: missing; set CHART_MIRROR to a chart mirror with ${chart}'s subcharts in place`);
+      const version = String(parse(fs.readFileSync(path.join(subDir, 'Chart.yaml'), 'utf8')).version);
+      const file = `${chart}.${sub.name}.values.yaml`;
+      fs.copyFileSync(path.join(subDir, 'values.yaml'), path.join(dir, file));
+      fs.chmodSync(path.join(dir, file), 0o644);
+      subcharts[sub.name] = { version, source: sub.source, values: file };
+      written.push(`helm/${file}`);
+    }
+    index[chart] = Object.keys(subcharts).length ? { ...entry, subcharts } : entry;
+  }
+  for (const k of K3S_CHARTS) {
+    const src = path.join(SHARED, k.dir);
+    const version = String(parse(fs.readFileSync(path.join(src, 'Chart.yaml'), 'utf8')).version);
+    if (version !== k.version) throw new Error(`${src}: chart version ${version}, expected ${k.version}`);
+    const file = `${k.key}.values.yaml`;
+    fs.copyFileSync(path.join(src, 'values.yaml'), path.join(dir, file));
+    fs.chmodSync(path.join(dir, file), 0o644);
+    index[k.key] = { version: k.version, repoURL: k.repoURL, source: k.source, values: file };
+    written.push(`helm/${file}`);
   }
   writeJson(path.join(dir, 'charts.json'), index);
   return [...written, 'helm/charts.json'];

@@ -17,6 +17,30 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# promtool (checks and unit-tests the alert rules) from Debian's prometheus package, unpacked
+# only: installing the package would also install, and on some machines start, a Prometheus server.
+PROMTOOL_DIR="node_modules/.cache/promtool"
+if [ -z "${PROMTOOL:-}" ]; then
+  if command -v promtool >/dev/null 2>&1; then
+    PROMTOOL="$(command -v promtool)"
+  else
+    if [ ! -x "$PROMTOOL_DIR/usr/bin/promtool" ]; then
+      echo "test: unpacking promtool from Debian's prometheus package for the alert rule tests"
+      SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+      $SUDO apt-get update -qq
+      download="$(mktemp -d)"
+      # As root, apt would hand the download to its _apt user, which may not write here.
+      sandbox=(); [ "$(id -u)" -eq 0 ] && sandbox=(-o APT::Sandbox::User=root)
+      (cd "$download" && apt-get download -qq "${sandbox[@]}" prometheus)
+      mkdir -p "$PROMTOOL_DIR"
+      dpkg-deb -x "$download"/prometheus_*.deb "$PROMTOOL_DIR"
+      rm -rf "$download"
+    fi
+    PROMTOOL="$PWD/$PROMTOOL_DIR/usr/bin/promtool"
+  fi
+fi
+export PROMTOOL
+
 export CDK8S_CHECK_UPGRADE=false
 # .npmrc preloads a file by relative path; children started elsewhere must not inherit it.
 export NODE_OPTIONS=""

@@ -259,6 +259,8 @@ export interface ChartInfo {
   readonly source: string;
   readonly values: string;
   readonly schema?: string;
+  /** Subcharts whose values the platform sets, each with its own values.yaml. */
+  readonly subcharts?: Record<string, { readonly version: string; readonly source: string; readonly values: string }>;
 }
 
 export const helmCharts: Record<string, ChartInfo> = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, 'helm', 'charts.json'), 'utf8'));
@@ -276,7 +278,11 @@ export const FREE_FORM_VALUES: Record<string, readonly string[]> = {
 const helmDefaults = new Map<string, Json>();
 function chartDefaults(chart: string): Json {
   if (!helmDefaults.has(chart)) {
-    helmDefaults.set(chart, parseYaml(fs.readFileSync(path.join(SCHEMAS_DIR, 'helm', helmCharts[chart].values), 'utf8')) ?? {});
+    const read = (file: string) => parseYaml(fs.readFileSync(path.join(SCHEMAS_DIR, 'helm', file), 'utf8')) ?? {};
+    const defaults = read(helmCharts[chart].values);
+    // Helm's order: a subchart's own defaults, then what the parent's values.yaml sets for it.
+    for (const [name, sub] of Object.entries(helmCharts[chart].subcharts ?? {})) defaults[name] = coalesceValues(read(sub.values), defaults[name] ?? {});
+    helmDefaults.set(chart, defaults);
   }
   return helmDefaults.get(chart);
 }

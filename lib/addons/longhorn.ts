@@ -43,7 +43,17 @@ export interface LonghornValues {
   };
   readonly defaultBackupStore?: { readonly backupTarget: string; readonly backupTargetCredentialSecret?: string };
   readonly longhornUI: { readonly replicas: number };
+  /** Requests only: an OOM-killed manager stalls every volume on the node. */
+  readonly longhornManager: { readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string } } };
 }
+
+/**
+ * Requests of Longhorn containers the chart gives no `resources` key (driver deployer, UI, the
+ * manager's image pre-pull sidecar, the upgrade and uninstall hook Jobs, in the pinned chart) and of the
+ * CSI pods the driver deployer creates: a LimitRange default, since values cannot set them. No
+ * default limit, for the same reason as the manager's.
+ */
+export const LONGHORN_DEFAULT_REQUEST = { cpu: '10m', memory: '32Mi' } as const;
 
 /** Off-site copies of the volumes; without one, snapshots stay on the node's volume only. */
 export interface LonghornBackupTarget {
@@ -156,6 +166,7 @@ export class Longhorn extends NamespacedConstruct {
       },
       ...(props.backupTarget ? { defaultBackupStore: { backupTarget: props.backupTarget.url, backupTargetCredentialSecret: props.backupTarget.credentialSecret } } : {}),
       longhornUI: { replicas: 1 },
+      longhornManager: { resources: { requests: { cpu: '50m', memory: '256Mi' } } },
     };
     this.platform.addHelmRelease(this, { name: 'longhorn', namespace: this.namespace, ...LONGHORN_CHART, values: this.values, wave: SyncWave.OPERATORS });
 
@@ -189,13 +200,25 @@ export class Longhorn extends NamespacedConstruct {
       });
     }
 
+    new k8s.KubeLimitRange(this, 'DefaultRequests', {
+      metadata: { name: 'default-requests', labels: labels('limit-range') },
+      spec: {
+        limits: [{
+          type: 'Container',
+          defaultRequest: { cpu: k8s.Quantity.fromString(LONGHORN_DEFAULT_REQUEST.cpu), memory: k8s.Quantity.fromString(LONGHORN_DEFAULT_REQUEST.memory) },
+        }],
+      },
+    });
+
     // Longhorn's components talk to each other (manager, instance managers, CSI), call the API
-    // server, and serve the admission and conversion webhooks (9501, 9502) to the API server.
+    // server, and serve the admission webhook to the API server: longhorn-manager's
+    // `admission-wh` port 9502 (the pinned chart serves 9500 manager, 9502 admission-wh, 9503
+    // recov-backend; the conversion webhook, once 9501, is gone).
     const pods: PodPeer = { namespace: this.namespace, podLabels: {}, name: 'longhorn' };
     const network = NetworkPolicies.of(this);
     network.allow(this, { from: pods, to: pods, ports: [], reason: 'Longhorn components talk to each other' });
     network.allow(this, { from: pods, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'Longhorn manager and CSI sidecars' });
-    network.allow(this, { from: Peers.WORLD, to: { namespace: this.namespace, podLabels: { app: 'longhorn-manager' }, name: 'longhorn-manager' }, ports: [{ port: 9501 }, { port: 9502 }], reason: 'the API server calls the webhooks' });
+    network.allow(this, { from: Peers.WORLD, to: { namespace: this.namespace, podLabels: { app: 'longhorn-manager' }, name: 'longhorn-manager' }, ports: [{ port: 9502 }], reason: 'the API server calls the admission webhook' });
     if (props.backupTarget) network.allow(this, { from: pods, to: Peers.INTERNET, ports: [{ port: 443 }, { port: 2049 }, { port: 445 }], reason: 'backup target' });
   }
 }

@@ -162,9 +162,10 @@ export const CHART_COMPONENTS: Readonly<Record<string, readonly ChartComponent[]
     { name: 'operator', resources: 'prometheusOperator.resources', enabled: { path: 'prometheusOperator.enabled', default: true }, estimate: { cpu: '10m', memory: '48Mi' } },
     { name: 'alertmanager', resources: 'alertmanager.alertmanagerSpec.resources', replicas: 'alertmanager.alertmanagerSpec.replicas', enabled: { path: 'alertmanager.enabled', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
     { name: 'alertmanager-config-reloader', resources: 'prometheusOperator.prometheusConfigReloader.resources', replicas: 'alertmanager.alertmanagerSpec.replicas', enabled: { path: 'alertmanager.enabled', default: true }, estimate: { cpu: '5m', memory: '16Mi' } },
-    // Subcharts: kube-prometheus-stack's values.yaml does not list their `resources`, so the
-    // platform leaves them unset and these estimates count (Grafana with its two k8s-sidecars).
+    // Subcharts. Grafana's two k8s-sidecar containers share one `resources` key.
     { name: 'grafana', resources: 'grafana.resources', enabled: { path: 'grafana.enabled', default: true }, estimate: { cpu: '25m', memory: '128Mi' } },
+    { name: 'grafana-sc-dashboard', resources: 'grafana.sidecar.resources', enabled: { path: 'grafana.sidecar.dashboards.enabled', default: true }, estimate: { cpu: '5m', memory: '48Mi' } },
+    { name: 'grafana-sc-datasources', resources: 'grafana.sidecar.resources', enabled: { path: 'grafana.sidecar.datasources.enabled', default: true }, estimate: { cpu: '5m', memory: '48Mi' } },
     { name: 'kube-state-metrics', resources: 'kube-state-metrics.resources', enabled: { path: 'kubeStateMetrics.enabled', default: true }, estimate: { cpu: '10m', memory: '32Mi' } },
     { name: 'node-exporter', resources: 'prometheus-node-exporter.resources', enabled: { path: 'nodeExporter.enabled', default: true }, estimate: { cpu: '10m', memory: '16Mi' }, perNode: true },
     // Hook Jobs that create and patch the admission webhook's certificate, one after the other.
@@ -184,8 +185,10 @@ export const CHART_COMPONENTS: Readonly<Record<string, readonly ChartComponent[]
     { name: 'alloy', resources: 'alloy.resources', estimate: { cpu: '25m', memory: '128Mi' }, perNode: true },
     { name: 'config-reloader', resources: 'configReloader.resources', enabled: { path: 'configReloader.enabled', default: true }, estimate: { cpu: '10m', memory: '50Mi' }, perNode: true },
   ],
-  // One node, replica counts 1 (lib/addons/longhorn.ts). The chart sets no requests; the instance manager
-  // requests guaranteedInstanceManagerCPU percent of the node's CPU (5% of 2 vCPU), not a values path.
+  // One node, replica counts 1 (lib/addons/longhorn.ts). The manager's requests are values; the
+  // chart has no resources key for the rest, which get the namespace's LimitRange default
+  // (LONGHORN_DEFAULT_REQUEST, 10m/32Mi) where the estimates below do not already exceed it. The
+  // instance manager requests guaranteedInstanceManagerCPU percent of the node's CPU (5% of 2 vCPU).
   'longhorn': [
     { name: 'manager', resources: 'longhornManager.resources', estimate: { cpu: '50m', memory: '256Mi' }, perNode: true },
     { name: 'instance-manager', resources: 'instanceManager.resources', estimate: { cpu: '100m', memory: '192Mi' }, perNode: true },

@@ -34,10 +34,30 @@ export interface IngressClass {
    * @default - the IngressController construct declares them
    */
   readonly controller?: PodPeer;
+  /** Annotations every route's Ingress carries. @default - none */
+  readonly routeAnnotations?: Readonly<Record<string, string>>;
 }
+
+/**
+ * Traefik's entrypoints, as both its chart and k3s's name them: `web` (plain HTTP, which only
+ * redirects to HTTPS and answers ACME HTTP-01 challenges) and `websecure` (HTTPS).
+ */
+export const TRAEFIK_ENTRYPOINTS = { WEB: 'web', WEBSECURE: 'websecure' } as const;
 export const IngressClasses = {
-  TRAEFIK: { name: 'traefik', supportsStripPrefix: true },
-  /** For a cluster that keeps an existing ingress-nginx (its upstream defaults); no strip-prefix support here. */
+  TRAEFIK: {
+    name: 'traefik',
+    supportsStripPrefix: true,
+    // Routes serve HTTPS only: without these a route's router also answers plain HTTP on `web`,
+    // ahead of the low-priority HTTP -> HTTPS redirect (see IngressController).
+    routeAnnotations: {
+      'traefik.ingress.kubernetes.io/router.entrypoints': TRAEFIK_ENTRYPOINTS.WEBSECURE,
+      'traefik.ingress.kubernetes.io/router.tls': 'true',
+    },
+  },
+  /**
+   * For a cluster that keeps an existing ingress-nginx (its upstream defaults, which redirect an
+   * Ingress with TLS to HTTPS and send HSTS); no strip-prefix support here.
+   */
   NGINX: {
     name: 'nginx',
     supportsStripPrefix: false,

@@ -66,7 +66,14 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
     super(scope, id, props.namespace ?? 'argocd', { wave: SyncWave.GITOPS });
     this.retries = props.syncRetries ?? 10;
     this.values = {
-      global: { domain: `argocd.${this.platform.domain}`, image: { tag: PINS.images.argoCd.tag } },
+      global: {
+        domain: `argocd.${this.platform.domain}`,
+        image: { tag: PINS.images.argoCd.tag },
+        // The chart's own NetworkPolicies (on by default since chart 10) add up with the
+        // platform's and widen them: argocd-server accepted every source (`ingress: [{}]`), the
+        // metrics ports every namespace. The platform's policies below decide alone.
+        networkPolicy: { create: false },
+      },
       configs: {
         cm: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
         params: { 'server.insecure': false },
@@ -75,6 +82,7 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
       server: { resources: chartResources('25m', '64Mi', '256Mi') },
       repoServer: { resources: chartResources('25m', '96Mi', '384Mi') },
       redis: { resources: chartResources('10m', '32Mi', '96Mi') },
+      redisSecretInit: { resources: chartResources('10m', '32Mi', '64Mi') },
       applicationSet: { replicas: 1, resources: chartResources('10m', '32Mi', '128Mi') },
       notifications: { enabled: false },
       dex: { enabled: false },
@@ -88,8 +96,11 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
       // The ApplicationSet CRD (1.4 MB) exceeds the client-side apply annotation limit.
       serverSideApply: true,
     });
-    // The chart ships ingress NetworkPolicies for its components; their egress is ours to allow:
-    // each other, the API server, and Git and Helm repositories outside.
+    // Ingress only from Argo CD's own pods: nothing routes to argocd-server (the UI and CLI go
+    // through `kubectl port-forward`, which NetworkPolicies do not see), no ServiceMonitor scrapes
+    // Argo CD's metrics, and Git webhooks are not configured (Argo CD polls). A route or a scrape
+    // added later brings its own ingress rule (IngressRoute, addScrapeTarget). Egress: each
+    // other, the API server, and Git and Helm repositories outside.
     const pods: PodPeer = { namespace: this.namespace, podLabels: {}, name: 'argocd' };
     const network = NetworkPolicies.of(this);
     network.allow(this, { from: pods, to: pods, ports: [], reason: 'Argo CD components talk to each other' });

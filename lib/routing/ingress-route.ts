@@ -257,9 +257,13 @@ export class HostRoutes {
         },
       });
 
+      const withClass = (annotations: Record<string, string>) => {
+        const all = { ...platform.ingressClass.routeAnnotations, ...annotations };
+        return Object.keys(all).length ? all : undefined;
+      };
       const ingress = (id: string, ingressName: string, group: IngressRoute[], annotations: Record<string, string>) =>
         new k8s.KubeIngress(scope, id, {
-          metadata: { name: ingressName, labels, annotations: Object.keys(annotations).length ? annotations : undefined },
+          metadata: { name: ingressName, labels, annotations: withClass(annotations) },
           spec: {
             ingressClassName: platform.ingressClass.name,
             tls: [{ hosts: [host], secretName: tlsSecret }],

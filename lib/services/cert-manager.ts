@@ -122,8 +122,9 @@ export class CertManager extends NamespacedConstruct {
   }
 
   /**
-   * Lets Prometheus scrape the controller: the chart's controller Service exposes 9402
-   * (`prometheus.enabled`, default true). Called by Monitoring; idempotent.
+   * Lets Prometheus scrape the controller: the chart's controller Service exposes 9402 as port
+   * `http-metrics` (`prometheus.enabled`, default true; chart v1.21 `templates/service.yaml`, which
+   * renamed it from `tcp-prometheus-servicemonitor`). Called by Monitoring; idempotent.
    */
   public enableMetrics(): void {
     if (this.node.tryFindChild('Metrics')) return;
@@ -133,7 +134,7 @@ export class CertManager extends NamespacedConstruct {
       name: 'cert-manager',
       labels: { 'app.kubernetes.io/name': 'cert-manager', 'app.kubernetes.io/component': 'metrics', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
       serviceSelector: controller,
-      portName: 'tcp-prometheus-servicemonitor',
+      portName: 'http-metrics',
       pods: { namespace: this.namespace, podLabels: controller, name: 'cert-manager-controller' },
       containerPort: 9402,
     });

@@ -1,13 +1,14 @@
 // Traefik as the platform's ingress controller: from its Helm chart, or k3s's bundled copy
 // configured with the same typed values.
 import { k8s } from 'cdk8s-plus-28';
+import { Middleware } from '../../imports/traefik-middleware-traefik.io';
 import { Construct } from 'constructs';
 import { addScrapeTarget } from './monitoring/scrape';
-import { SyncWave } from '../core/annotations';
-import { chartResources, TraefikValues } from '../core/helm-values';
+import { needsCrd, SyncWave } from '../core/annotations';
+import { chartResources, K3sTraefikValues, TraefikServiceType, TraefikValues } from '../core/helm-values';
 import { configError } from '../core/errors';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
-import { IngressClasses, NamespacedConstruct } from '../core/platform';
+import { IngressClasses, NamespacedConstruct, TRAEFIK_ENTRYPOINTS } from '../core/platform';
 import { HelmChartConfig, K3S_SYSTEM_NAMESPACE } from '../cluster/k3s';
 import { gitOpsEngines } from '../core/gitops-engine';
 import { INGRESS_CONTROLLER } from '../core/platform';
@@ -28,6 +29,10 @@ export const TraefikInstalls = {
 } as const;
 export type TraefikInstall = (typeof TraefikInstalls)[keyof typeof TraefikInstalls];
 
+const HSTS_MIDDLEWARE = 'hsts';
+/** `Strict-Transport-Security: max-age` of every HTTPS response: one year. */
+export const HSTS_MAX_AGE_SECONDS = 31_536_000;
+
 /** The Traefik chart the platform installs. */
 export const TRAEFIK_CHART = helmChart(PINS.charts.traefik);
 
@@ -35,7 +40,7 @@ export interface IngressControllerProps {
   /** @default 'shared' */
   readonly namespace?: string;
   /** How the controller is reached from outside. @default - the cluster profile's (LoadBalancer: k3s ServiceLB, DigitalOcean's load balancer) */
-  readonly serviceType?: TraefikValues['service']['spec']['type'];
+  readonly serviceType?: TraefikServiceType;
   /** @default TraefikInstalls.HELM_CHART */
   readonly install?: TraefikInstall;
 }
@@ -46,10 +51,17 @@ export interface IngressControllerProps {
  * k3s's bundled Traefik configured with the same typed values (`install: TraefikInstalls.K3S_BUNDLED`).
  */
 export class IngressController extends NamespacedConstruct {
-  public readonly values: TraefikValues;
+  /** Values given to the chart: Traefik's 41.x chart, or k3s's bundled 37.x (see `install`). */
+  public readonly values: TraefikValues | K3sTraefikValues;
   /** Traefik's pods (the chart labels them with its name). */
   public readonly peer: PodPeer;
   public readonly install: TraefikInstall;
+  /**
+   * The HSTS Middleware every HTTPS response passes (`<namespace>-hsts@kubernetescrd`). Traefik
+   * refuses the routes of an entrypoint whose middleware is missing, so it must never be removed
+   * while Traefik references it.
+   */
+  public readonly hstsMiddleware: string;
 
   constructor(scope: Construct, id: string, props: IngressControllerProps = {}) {
     super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
@@ -63,7 +75,13 @@ export class IngressController extends NamespacedConstruct {
         fix: 'remove the IngressController from main.ts when you keep an existing controller, or use IngressClasses.TRAEFIK',
       });
     }
-    this.values = {
+    this.install = props.install ?? TraefikInstalls.HELM_CHART;
+    if (!Object.values(TraefikInstalls).includes(this.install)) {
+      throw configError(this, { field: 'install', value: this.install, problem: 'is not a Traefik install', fix: `use one of TraefikInstalls: ${Object.values(TraefikInstalls).join(', ')}` });
+    }
+    const bundled = this.install === TraefikInstalls.K3S_BUNDLED;
+    const serviceType = props.serviceType ?? exposure.type;
+    const common = {
       deployment: { replicas: 1 },
       ingressClass: { enabled: true, isDefaultClass: true, name: cls.name },
       providers: {
@@ -72,20 +90,44 @@ export class IngressController extends NamespacedConstruct {
         kubernetesIngress: { enabled: true },
       },
       resources: chartResources('50m', '64Mi', '192Mi'),
-      service: { spec: { type: props.serviceType ?? exposure.type }, ...(Object.keys(exposure.annotations).length ? { annotations: exposure.annotations } : {}) },
-      // Behind a load balancer that sends PROXY headers, the entrypoints read the client's address from them.
-      ...(exposure.proxyProtocolTrustedCidrs ? {
-        ports: {
-          web: { proxyProtocol: { trustedIPs: [...exposure.proxyProtocolTrustedCidrs] } },
-          websecure: { proxyProtocol: { trustedIPs: [...exposure.proxyProtocolTrustedCidrs] } },
-        },
-      } : {}),
     };
-    this.install = props.install ?? TraefikInstalls.HELM_CHART;
-    if (!Object.values(TraefikInstalls).includes(this.install)) {
-      throw configError(this, { field: 'install', value: this.install, problem: 'is not a Traefik install', fix: `use one of TraefikInstalls: ${Object.values(TraefikInstalls).join(', ')}` });
-    }
-    const bundled = this.install === TraefikInstalls.K3S_BUNDLED;
+    // HTTPS only. Plain HTTP on `web` redirects permanently, from a catch-all router of the
+    // lowest priority: cert-manager's HTTP-01 solver Ingress (no entrypoint annotation, so on
+    // `web` too) has a longer rule and wins, so challenges are answered on port 80, as
+    // Let's Encrypt and cert-manager's self-check first ask; Traefik's default priority
+    // (MaxInt32 - 1) would redirect them too. The platform's own routes are on `websecure` only
+    // (IngressClasses.TRAEFIK.routeAnnotations), so nothing else answers on `web`. HSTS on every
+    // HTTPS response, from an entrypoint middleware.
+    const redirections = {
+      entryPoint: { to: TRAEFIK_ENTRYPOINTS.WEBSECURE, scheme: 'https', permanent: true, priority: 1 },
+    } as const;
+    this.hstsMiddleware = `${this.namespace}-${HSTS_MIDDLEWARE}@kubernetescrd`;
+    const middlewares = [this.hstsMiddleware];
+    // The keys the two chart versions spell differently.
+    // Behind a load balancer that sends PROXY headers, the entrypoints read the client's address from them.
+    const proxy = exposure.proxyProtocolTrustedCidrs ? { proxyProtocol: { trustedIPs: [...exposure.proxyProtocolTrustedCidrs] } } : {};
+    const annotations = Object.keys(exposure.annotations).length ? { annotations: exposure.annotations } : {};
+    const k3sValues: K3sTraefikValues = {
+      ...common,
+      service: { type: serviceType, ...annotations },
+      ports: { web: { ...proxy, redirections }, websecure: { ...proxy, middlewares } },
+    };
+    const chartValues: TraefikValues = {
+      ...common,
+      service: { spec: { type: serviceType }, ...annotations },
+      ports: { web: { ...proxy, http: { redirections } }, websecure: { ...proxy, http: { middlewares } } },
+    };
+    this.values = bundled ? k3sValues : chartValues;
+    new Middleware(this, 'Hsts', {
+      metadata: {
+        name: HSTS_MIDDLEWARE,
+        labels: { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'hsts', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
+        annotations: needsCrd(),
+      },
+      // One year; not includeSubDomains or preload: hosts under the domain outside this platform
+      // may still serve plain HTTP.
+      spec: { headers: { stsSeconds: HSTS_MAX_AGE_SECONDS } },
+    });
     // k3s's Traefik runs in kube-system with the same chart labels.
     this.peer = { namespace: bundled ? K3S_SYSTEM_NAMESPACE : this.namespace, podLabels: { 'app.kubernetes.io/name': 'traefik' }, name: 'traefik' };
     this.platform.registry.claim(INGRESS_CONTROLLER, this, this.peer);
@@ -102,7 +144,7 @@ export class IngressController extends NamespacedConstruct {
           namespace: K3S_SYSTEM_NAMESPACE,
           labels: { 'app.kubernetes.io/name': 'traefik', 'app.kubernetes.io/component': 'ingress-controller', 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
         },
-        spec: { valuesContent: HelmChartConfig.valuesContent(this.values) },
+        spec: { valuesContent: HelmChartConfig.valuesContent(k3sValues) },
       });
       this.node.addValidation({
         validate: () => gitOpsEngines(this.platform).some((e) => e.name === 'ArgoCd')
@@ -114,7 +156,7 @@ export class IngressController extends NamespacedConstruct {
         name: 'traefik',
         namespace: this.namespace,
         ...TRAEFIK_CHART,
-        values: this.values,
+        values: chartValues,
         wave: SyncWave.OPERATORS,
       });
     }

@@ -1,8 +1,10 @@
 /**
  * The platform's alerts, as data: one PrometheusRule renders them, and the tests parse every
  * expression with Prometheus' own PromQL grammar and check each metric name against what the
- * exporters emit.
+ * exporters emit, and `promtool test rules` runs them over series labelled as the real scrape
+ * labels them.
  */
+import { EXPORTER_CONTAINER, METRICS_PORT_NAME } from './scrape';
 
 /** One alerting rule. */
 export interface AlertRule {
@@ -41,19 +43,30 @@ export function platformAlerts(o: AlertOptions = DEFAULT_ALERT_OPTIONS): Record<
     'novahost.data-services': [
       {
         alert: 'RedisDown',
-        expr: 'redis_up == 0 or up{container="redis-exporter"} == 0',
+        expr: 'redis_up == 0',
         for: '2m',
         severity: 'critical',
         summary: 'Redis {{ $labels.namespace }}/{{ $labels.pod }} is down',
-        description: 'The exporter cannot reach Redis (redis_up is 0), or Prometheus cannot reach the exporter. Apps lose their caches and queues.',
+        description: 'The exporter beside Redis cannot reach it (redis_up is 0). Apps lose their caches and queues.',
       },
       {
         alert: 'PostgresDown',
-        expr: 'pg_up == 0 or up{container="postgres-exporter"} == 0',
+        expr: 'pg_up == 0',
         for: '2m',
         severity: 'critical',
         summary: 'PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} is down',
-        description: 'The exporter cannot connect to PostgreSQL (pg_up is 0), or Prometheus cannot reach the exporter.',
+        description: 'The exporter beside PostgreSQL cannot connect to it (pg_up is 0).',
+      },
+      {
+        // One rule for every exporter sidecar (PostgreSQL's and Redis's are both the container
+        // `exporter`, port `metrics`); the labels name which. While it is down, the server's own
+        // alert above cannot fire, so this is as critical.
+        alert: 'MetricsExporterDown',
+        expr: `up{container="${EXPORTER_CONTAINER}", endpoint="${METRICS_PORT_NAME}"} == 0`,
+        for: '2m',
+        severity: 'critical',
+        summary: 'Exporter of {{ $labels.namespace }}/{{ $labels.service }} ({{ $labels.pod }}) cannot be scraped',
+        description: 'Prometheus cannot reach the metrics exporter beside the server, so RedisDown and PostgresDown cannot fire for it. kubectl logs <pod> -c exporter shows why.',
       },
       {
         alert: 'PersistentVolumeFillingUp',
@@ -92,11 +105,13 @@ export function platformAlerts(o: AlertOptions = DEFAULT_ALERT_OPTIONS): Record<
     ],
     'novahost.certificates': [
       {
+        // The metric's own `namespace` (the Certificate's) clashes with the target label
+        // `namespace` (cert-manager's own), so Prometheus keeps it as exported_namespace.
         alert: 'CertificateExpiringSoon',
         expr: `certmanager_certificate_expiration_timestamp_seconds - time() < ${o.certificateExpiryDays} * 86400`,
         for: '1h',
         severity: 'warning',
-        summary: `Certificate {{ $labels.namespace }}/{{ $labels.name }} expires in less than ${o.certificateExpiryDays} days`,
+        summary: `Certificate {{ $labels.exported_namespace }}/{{ $labels.name }} expires in less than ${o.certificateExpiryDays} days`,
         description: 'cert-manager renews 30 days ahead, so renewal is failing: kubectl describe certificate, then the Order and Challenge.',
       },
     ],

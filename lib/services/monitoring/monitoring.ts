@@ -3,20 +3,23 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../../imports/prometheusoperator-prometheusrule-monitoring.coreos.com';
+import { ServiceMonitor } from '../../../imports/prometheusoperator-servicemonitor-monitoring.coreos.com';
+import { K3S_SYSTEM_NAMESPACE } from '../../cluster/k3s';
 import { parseQuantity } from '../../core/quantity';
 import { checkPrometheusDuration } from '../../core/duration';
 import { dataStorageClass } from '../../core/volumes';
-import type { CertManager } from '../cert-manager';
 import { configError } from '../../core/errors';
 import { needsCrd, SyncWave } from '../../core/annotations';
 import type { SecretKeyReference } from '../../core/handles';
 import { chartResources, ChartResources } from '../../core/helm-values';
-import type { IngressController } from '../ingress-controller';
 import { IngressRoute, RouteBackend } from '../../routing/ingress-route';
 import { alloyConfig } from './alloy-config';
 import { AlertOptions, DEFAULT_ALERT_OPTIONS, platformAlerts } from './alerts';
 import { DASHBOARD_LABEL, Datasources, loadDashboards } from './dashboards';
 import { registerPrometheus } from './scrape';
+import { MonitoringProps } from './props';
+
+export type { GrafanaOptions, LokiOptions, MonitoringProps, PrometheusOptions } from './props';
 import { AlloyValues, KubePrometheusStackValues, LokiValues } from './values';
 import { checkName, MANAGED_BY, NameRules, PART_OF } from '../../core/names';
 import { CidrPeer, KUBE_API_PORTS, NetworkPolicies, NetworkPort, Peers, PodPeer } from '../../network/network-policies';
@@ -39,78 +42,11 @@ export const MONITORING_CHARTS = {
   alloy: helmChart(PINS.charts.alloy),
 } as const;
 
+
 /** Release names; the charts derive every object name from them. */
 const KPS = 'kube-prometheus-stack';
 const LOKI = 'loki';
 const ALLOY = 'alloy';
-
-export interface PrometheusOptions {
-  /** How long samples are kept. @default '7d' */
-  readonly retention?: string;
-  /** Size of the Prometheus PVC; the TSDB is capped at 85% of it. @default '8Gi' */
-  readonly storageSize?: string;
-  /** @default - the cluster's default StorageClass */
-  readonly storageClass?: string;
-  /** @default '60s' */
-  readonly scrapeInterval?: string;
-  /** @default 50m / 128Mi requested, 512Mi memory limit */
-  readonly resources?: ResourceSpec;
-}
-
-export interface LokiOptions {
-  /** How long log lines are kept (the compactor deletes older chunks). @default '168h' */
-  readonly retention?: string;
-  /** Size of Loki's PVC. @default '5Gi' */
-  readonly storageSize?: string;
-  /** @default - the cluster's default StorageClass */
-  readonly storageClass?: string;
-  /** @default 20m / 96Mi requested, 384Mi memory limit */
-  readonly resources?: ResourceSpec;
-}
-
-export interface GrafanaOptions {
-  /**
-   * Secret in the monitoring namespace with keys `admin-user` and `admin-password`; Grafana reads
-   * its admin login from it, so the password is never in dist/. @default 'grafana-admin'
-   */
-  readonly adminSecret?: string;
-  /** Public host of Grafana, served with TLS. @default - `grafana.<platform domain>` */
-  readonly host?: string;
-  /** Serve Grafana publicly. @default true */
-  readonly routed?: boolean;
-}
-
-export interface MonitoringProps {
-  /**
-   * Namespace of the whole stack. Not `shared`: node-exporter (host network, host PID) and Alloy
-   * (host /var/log) need the privileged Pod Security level, which must not extend to the namespace
-   * that holds Redis and PostgreSQL. @default 'monitoring'
-   */
-  readonly namespace?: string;
-  /** @default - defaults of PrometheusOptions */
-  readonly prometheus?: PrometheusOptions;
-  /** @default - defaults of LokiOptions */
-  readonly loki?: LokiOptions;
-  /** @default - defaults of GrafanaOptions */
-  readonly grafana?: GrafanaOptions;
-  /**
-   * Run an Alertmanager (one replica, 10m / 32Mi). Off by default: nothing would receive its
-   * notifications until receivers are configured, and the alerts stay visible in Grafana and
-   * Prometheus without it. @default false
-   */
-  readonly alertmanager?: boolean;
-  /**
-   * Addresses of the nodes, for the kubelet (10250) and node-exporter (9100) scrapes. @default
-   * '0.0.0.0/0' (only those two ports); narrow it to the node subnet when it is known
-   */
-  readonly nodeCidr?: string;
-  /** Scrape Traefik (a metrics Service and ServiceMonitor next to it). @default - not scraped */
-  readonly ingressController?: IngressController;
-  /** Scrape cert-manager (certificate expiry). @default - not scraped */
-  readonly certManager?: CertManager;
-  /** Thresholds of the platform alerts. @default DEFAULT_ALERT_OPTIONS */
-  readonly alerts?: Partial<AlertOptions>;
-}
 
 /**
  * Metrics, logs and dashboards for the platform: kube-prometheus-stack (Prometheus, its operator,
@@ -192,16 +128,24 @@ export class Monitoring extends NamespacedConstruct {
         sidecar: {
           dashboards: { enabled: true, label: DASHBOARD_LABEL.key, labelValue: DASHBOARD_LABEL.value, searchNamespace: 'ALL' },
           datasources: { enabled: true, uid: Datasources.PROMETHEUS.uid, alertmanager: { enabled: this.alertmanager } },
+          resources: chartResources('5m', '48Mi', '128Mi'),
         },
         additionalDataSources: [{ name: 'Loki', uid: Datasources.LOKI.uid, type: Datasources.LOKI.type, url: this.lokiUrl, access: 'proxy' }],
+        resources: chartResources('25m', '128Mi', '384Mi'),
+        // A `helm test` Pod without requests; neither Argo CD nor Flux (by default) runs it.
+        testFramework: { enabled: false },
       },
+      'kube-state-metrics': { resources: chartResources('10m', '32Mi', '128Mi') },
+      'prometheus-node-exporter': { resources: chartResources('10m', '24Mi', '64Mi') },
       // k3s runs these inside the k3s process and does not expose their metrics; single-server
       // k3s keeps its state in SQLite (kine), not etcd.
       kubeControllerManager: { enabled: false },
       kubeScheduler: { enabled: false },
       kubeProxy: { enabled: false },
       kubeEtcd: { enabled: false },
-      coreDns: { enabled: true },
+      // The chart's CoreDNS scrape writes a Service into kube-system, which the platform-system
+      // AppProject does not admit; the ServiceMonitor below scrapes k3s's own kube-dns Service.
+      coreDns: { enabled: false },
       kubelet: { enabled: true, jobNameOverride: '' },
       prometheusOperator: {
         // The admission webhook needs two hook Jobs and an API-server-to-pod connection; the tests
@@ -315,6 +259,7 @@ export class Monitoring extends NamespacedConstruct {
       new IngressRoute(this, 'GrafanaRoute', { host: this.grafanaHost, path: '/', backend: this.grafana });
     }
 
+    this.renderCoreDnsScrape();
     this.renderDashboards();
     this.renderAlerts({ ...DEFAULT_ALERT_OPTIONS, ...props.alerts });
     // Each owner renders its own metrics Service and ServiceMonitor; Monitoring only asks.
@@ -345,7 +290,7 @@ export class Monitoring extends NamespacedConstruct {
     allow(prometheus, pods.grafana, [{ port: 3000 }], 'Prometheus scrapes Grafana');
     allow(prometheus, pods.loki, [{ port: 3100 }], 'Prometheus scrapes Loki');
     allow(prometheus, pods.alloy, [{ port: 12345 }], 'Prometheus scrapes Alloy');
-    allow(prometheus, { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' }, name: 'coredns' }, [{ port: 9153 }], 'Prometheus scrapes CoreDNS');
+    allow(prometheus, { namespace: K3S_SYSTEM_NAMESPACE, podLabels: { 'k8s-app': 'kube-dns' }, name: 'coredns' }, [{ port: 9153 }], 'Prometheus scrapes CoreDNS');
     allow(pods.grafana, prometheus, [{ port: 9090 }], 'Grafana queries Prometheus');
     allow(pods.grafana, pods.loki, [{ port: 3100 }], 'Grafana queries Loki');
     allow(pods.alloy, pods.loki, [{ port: 3100 }], 'Alloy pushes pod logs to Loki');
@@ -355,6 +300,23 @@ export class Monitoring extends NamespacedConstruct {
       allow(prometheus, pods.alertmanager, [{ port: 9093 }, { port: 8080 }], 'Prometheus sends alerts to and scrapes Alertmanager');
       allow(pods.grafana, pods.alertmanager, [{ port: 9093 }], 'Grafana reads Alertmanager');
     }
+  }
+
+  /**
+   * CoreDNS metrics from k3s's `kube-system/kube-dns` Service (port `metrics`, 9153; k3s
+   * `manifests/coredns.yaml`), selected across namespaces from here, so nothing is written into
+   * kube-system. The NetworkPolicy rule to the CoreDNS pods is in allowTraffic().
+   */
+  private renderCoreDnsScrape(): void {
+    new ServiceMonitor(this, 'CoreDns', {
+      metadata: { name: 'coredns', labels: this.labels('coredns'), annotations: needsCrd() },
+      spec: {
+        namespaceSelector: { matchNames: [K3S_SYSTEM_NAMESPACE] },
+        selector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        jobLabel: 'k8s-app',
+        endpoints: [{ port: 'metrics', path: '/metrics' }],
+      },
+    });
   }
 
   private renderDashboards(): void {

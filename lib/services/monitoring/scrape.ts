@@ -88,6 +88,14 @@ export function addScrapeTarget(scope: Construct, id: string, props: ScrapeTarge
   return monitor;
 }
 
+/**
+ * Name of every exporter sidecar container, and of its port (also the Service and ServiceMonitor
+ * port). The Prometheus operator labels each scraped target with the container that owns the port
+ * and the endpoint's port name, so alert rules select exporters by these (monitoring/alerts.ts).
+ */
+export const EXPORTER_CONTAINER = 'exporter';
+export const METRICS_PORT_NAME = 'metrics';
+
 /** What an exporter sidecar needs: its image, its settings and the port it serves metrics on. */
 export interface ExporterProps {
   readonly image: string;
@@ -99,15 +107,15 @@ export interface ExporterProps {
 
 /**
  * A metrics exporter running beside a server in its pod: restricted, read-only, probed on its
- * port, which is named `metrics`.
+ * port, which is named `metrics` (METRICS_PORT_NAME).
  */
 export function exporterContainer(props: ExporterProps): k8s.Container {
-  const port = k8s.IntOrString.fromString('metrics');
+  const port = k8s.IntOrString.fromString(METRICS_PORT_NAME);
   return {
-    name: 'exporter',
+    name: EXPORTER_CONTAINER,
     image: props.image,
     env: props.env,
-    ports: [{ name: 'metrics', containerPort: props.port, protocol: 'TCP' }],
+    ports: [{ name: METRICS_PORT_NAME, containerPort: props.port, protocol: 'TCP' }],
     resources: resourceRequirements(props.resources, { cpuRequest: '10m', memoryRequest: '32Mi', memoryLimit: '64Mi' }),
     securityContext: restrictedContainerSecurityContext(),
     readinessProbe: { tcpSocket: { port }, periodSeconds: 10, timeoutSeconds: 3 },
@@ -127,14 +135,14 @@ export function addMetricsEndpoint(scope: Construct, props: { name: string; iden
     spec: {
       type: 'ClusterIP',
       selector: props.pods.podLabels,
-      ports: [{ name: 'metrics', port: props.port, targetPort: k8s.IntOrString.fromString('metrics'), protocol: 'TCP' }],
+      ports: [{ name: METRICS_PORT_NAME, port: props.port, targetPort: k8s.IntOrString.fromString(METRICS_PORT_NAME), protocol: 'TCP' }],
     },
   });
   addScrapeTarget(scope, 'ServiceMonitor', {
     name: props.name,
     labels: standardLabels(identity),
     serviceSelector: selectorLabels(identity),
-    portName: 'metrics',
+    portName: METRICS_PORT_NAME,
     pods: props.pods,
     containerPort: props.port,
   });

@@ -3,9 +3,8 @@
  * compile error. `__tests__/helm-values.test.ts` checks the rendered values against each chart's
  * values.yaml (kube-prometheus-stack, alloy: no schema) or values.schema.json (loki).
  *
- * kube-prometheus-stack's values.yaml lists only some keys of its subcharts (grafana,
- * kube-state-metrics, prometheus-node-exporter), and the checker knows no other reference for
- * them, so their requests are not set here; lib/checks/capacity.ts counts them with an estimate.
+ * Keys under kube-prometheus-stack's subcharts (grafana, kube-state-metrics,
+ * prometheus-node-exporter) are checked against the subcharts' own values.yaml.
  */
 import type { ChartResources } from '../../core/helm-values';
 
@@ -48,9 +47,16 @@ export interface KubePrometheusStackValues {
     readonly sidecar: {
       readonly dashboards: Toggle & { readonly label: string; readonly labelValue: string; readonly searchNamespace: string };
       readonly datasources: Toggle & { readonly uid: string; readonly alertmanager: Toggle };
+      /** One key for both sidecar containers (dashboards, datasources). */
+      readonly resources: ChartResources;
     };
     readonly additionalDataSources: readonly GrafanaDatasource[];
+    readonly resources: ChartResources;
+    /** The chart's `helm test` Pod. */
+    readonly testFramework: Toggle;
   };
+  readonly 'kube-state-metrics': { readonly resources: ChartResources };
+  readonly 'prometheus-node-exporter': { readonly resources: ChartResources };
   readonly kubeControllerManager: Toggle;
   readonly kubeScheduler: Toggle;
   readonly kubeProxy: Toggle;
