@@ -79,7 +79,11 @@ describe('NetworkPolicies', () => {
     expect(canConnect(objects, svc('shop', 'api'), { ip: '140.82.112.3' }, 443)).toBe(true);
     expect(canConnect(objects, svc('shop', 'api'), { ip: '10.43.0.1' }, 443)).toBe(false);
     expect(canConnect(objects, svc('shop', 'api'), { ip: '169.254.169.254' }, 80)).toBe(false);
-    expect(canConnect(objects, svc('shop', 'worker'), { ip: '10.43.0.1' }, 443)).toBe(true);
+    // apiAccess: the API server where k3s serves it (the node's address, 6443), never the internet.
+    expect(canConnect(objects, svc('shop', 'worker'), { ip: '10.0.0.5' }, 6443)).toBe(true);
+    expect(canConnect(objects, svc('shop', 'worker'), { ip: '203.0.113.10' }, 443)).toBe(false);
+    expect(canConnect(objects, svc('shop', 'worker'), { ip: '203.0.113.10' }, 6443)).toBe(false);
+    expect(canConnect(objects, svc('shop', 'worker'), { ip: '10.0.0.5' }, 443)).toBe(false);
     expect(canConnect(objects, svc('shop', 'web'), { ip: '10.43.0.1' }, 443)).toBe(false);
   });
 

@@ -45,6 +45,13 @@ function selects(selector: any, labels: Labels): boolean {
   });
 }
 
+/** Whether a CiliumNetworkPolicy lets these pods reach Cilium's `kube-apiserver` entity. */
+function ciliumAllowsApiServer(objects: readonly any[], pods: { namespace: string; labels: Labels }): boolean {
+  return objects.some((o) => o.kind === 'CiliumNetworkPolicy' && o.metadata.namespace === pods.namespace
+    && selects(o.spec.endpointSelector, pods.labels)
+    && (o.spec.egress ?? []).some((e: any) => (e.toEntities ?? []).includes('kube-apiserver')));
+}
+
 function scrapes(set: ValuesSet): { problems: string[]; checked: string[] } {
   const facts = [...set.facts.values()];
   const monitors = [
@@ -88,6 +95,8 @@ function scrapes(set: ValuesSet): { problems: string[]; checked: string[] } {
         if (!targets.length) problems.push(`${where}: Service ${svc.namespace}/${svc.name} port ${portName} has no target`);
         for (const t of targets) {
           checked.push(`${m.namespace}/${m.name} -> ${t.what}`);
+          // On Cilium the API server is an entity of its own: a CiliumNetworkPolicy allows it, not an ipBlock.
+          if (svc.name === 'kubernetes' && svc.namespace === 'default' && ciliumAllowsApiServer(set.objects, prometheus)) continue;
           if (!canConnect(policies, prometheus, t.to, t.port)) problems.push(`${where}: Prometheus may not reach ${t.what} (Service ${svc.namespace}/${svc.name} port ${portName})`);
         }
       }

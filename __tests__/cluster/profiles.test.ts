@@ -165,3 +165,47 @@ describe('capacity on several nodes', () => {
     expect(() => platform.manifests()).toThrow(/^capacity: 2 pod\(s\) fit on no node of DigitalOcean Kubernetes in fra1, 3 × s-2vcpu-4gb\. Fix: [\s\S]*NODE +PODS[\s\S]*DOES NOT FIT: big\/Deployment\/web#1/);
   });
 });
+
+describe('the Kubernetes API server, as the only API egress', () => {
+  const apiWorker = { image: 'ghcr.io/example/worker:1.0.0', port: 8080, apiAccess: true };
+
+  it('on a k3s node: the node network on 6443, never the internet', () => {
+    const platform = routedPlatform();
+    new NovahostApp(platform, 'ops', { services: { worker: apiWorker } });
+    const policy = findObject(synthesize(platform).ops, 'NetworkPolicy', 'allow-egress-worker-to-kube-api');
+    expect(policy.spec.egress).toEqual([
+      { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 6443, protocol: 'TCP' }] },
+      { to: [{ ipBlock: { cidr: '172.16.0.0/12' } }], ports: [{ port: 6443, protocol: 'TCP' }] },
+      { to: [{ ipBlock: { cidr: '192.168.0.0/16' } }], ports: [{ port: 6443, protocol: 'TCP' }] },
+      { to: [{ ipBlock: { cidr: '100.64.0.0/10' } }], ports: [{ port: 6443, protocol: 'TCP' }] },
+    ]);
+  });
+
+  it('on a k3s node with a public address: that address only', () => {
+    const platform = routedPlatform({ cluster: ClusterProfiles.k3sNode({ cpu: '2', memory: '4Gi', apiServerCidrs: ['203.0.113.10/32'] }) });
+    new NovahostApp(platform, 'ops', { services: { worker: apiWorker } });
+    const policy = findObject(synthesize(platform).ops, 'NetworkPolicy', 'allow-egress-worker-to-kube-api');
+    expect(policy.spec.egress).toEqual([{ to: [{ ipBlock: { cidr: '203.0.113.10/32' } }], ports: [{ port: 6443, protocol: 'TCP' }] }]);
+  });
+
+  it('on DOKS (Cilium): the kube-apiserver entity on 443, and no address rule at all', () => {
+    const platform = routedPlatform({ cluster: doks() });
+    new NovahostApp(platform, 'ops', { services: { worker: apiWorker } });
+    const out = synthesize(platform);
+    expect(out.ops.filter((o) => o.kind === 'NetworkPolicy' && /kube-api/.test(o.metadata.name))).toEqual([]);
+    const cnp = findObject(out.ops, 'CiliumNetworkPolicy', 'allow-egress-worker-to-kube-api');
+    expect(cnp.spec).toEqual({
+      endpointSelector: { matchLabels: findObject(out.ops, 'Deployment', 'worker').spec.selector.matchLabels },
+      egress: [{ toEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }] }] }],
+    });
+    // No egress to 443 anywhere else for this pod: the internet stays closed.
+    const egress = out.ops.filter((o) => o.kind === 'NetworkPolicy' && o.spec.policyTypes.includes('Egress') && JSON.stringify(o.spec.egress ?? []).includes('443'));
+    expect(egress).toEqual([]);
+  });
+
+  it('fails when a managed cluster names no API server address, or a k3s address is 0.0.0.0/0', () => {
+    expect(() => ClusterProfiles.managed({ pools: [{ name: 'a', count: 2, allocatable: { cpu: '2', memory: '4Gi' } }], dataStorageClass: 'retained', apiServer: { cidrs: [], ports: [443] } }))
+      .toThrow(/managed\.apiServer\.cidrs \[\] names no address of the API server\. Fix: record them: kubectl get endpointslice/);
+    expect(() => ClusterProfiles.k3sNode({ cpu: '2', memory: '4Gi', apiServerCidrs: ['0.0.0.0/0'] })).toThrow(/k3sNode\.apiServerCidrs\[0\] "0\.0\.0\.0\/0" is not an IPv4 CIDR narrower than \/0/);
+  });
+});

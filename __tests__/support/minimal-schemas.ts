@@ -12,6 +12,9 @@ import { closeSchema, validateAll } from './schemas';
  *   (url required, type default|oci, interval a Go duration, secretRef.name). Apache-2.0.
  * - helm.cattle.io/v1 HelmChartConfig: k3s-io/helm-controller pkg/apis/helm.cattle.io/v1/types.go
  *   (valuesContent string, failurePolicy abort|reinstall). Apache-2.0.
+ * - cilium.io/v2 CiliumNetworkPolicy: cilium/cilium pkg/policy/api (rule.go endpointSelector,
+ *   egress.go toEntities, l4.go toPorts[].ports[].port as a string and protocol TCP|UDP|SCTP|ANY,
+ *   entity.go's entity names). Apache-2.0.
  * - longhorn.io/v1beta2 RecurringJob: longhorn/longhorn-manager k8s/pkg/apis/longhorn/v1beta2/recurringjob.go
  *   (task enum, cron, retain, concurrency, groups, labels, name). Apache-2.0.
  */
@@ -24,6 +27,38 @@ const metadata = {
 };
 
 export const MINIMAL_SCHEMAS: Record<string, object> = {
+  'cilium.io/v2/CiliumNetworkPolicy': {
+    type: 'object',
+    required: ['apiVersion', 'kind', 'metadata', 'spec'],
+    properties: {
+      apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata,
+      spec: {
+        type: 'object',
+        required: ['endpointSelector'],
+        properties: {
+          endpointSelector: { type: 'object', properties: { matchLabels: labels } },
+          egress: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                toEntities: { type: 'array', items: { enum: ['all', 'world', 'cluster', 'host', 'remote-node', 'kube-apiserver', 'init', 'health', 'unmanaged', 'ingress'] } },
+                toPorts: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      ports: { type: 'array', items: { type: 'object', required: ['port'], properties: { port: { type: 'string', pattern: '^[0-9]{1,5}$' }, protocol: { enum: ['TCP', 'UDP', 'SCTP', 'ANY'] } } } },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
   'source.toolkit.fluxcd.io/v1/HelmRepository': {
     type: 'object',
     required: ['apiVersion', 'kind', 'metadata', 'spec'],

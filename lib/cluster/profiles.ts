@@ -1,6 +1,6 @@
 // Cluster profiles: what the platform runs on (a single k3s node, DigitalOcean Kubernetes with
 // node pools, a generic managed cluster), with each provider's facts in one place.
-import { ClusterProfile, DEFAULT_SYSTEM_RESERVED, IngressExposure, NodePool } from '../core/cluster';
+import { ApiServerAccess, ClusterProfile, DEFAULT_SYSTEM_RESERVED, IngressExposure, NODE_NETWORK_CIDRS, NodePool } from '../core/cluster';
 import { configError } from '../core/errors';
 import { checkName, NameRules } from '../core/names';
 import { cpuMillis, memoryBytes } from '../core/quantity';
@@ -98,6 +98,8 @@ export interface ManagedClusterProps {
   readonly pools: ReadonlyArray<{ readonly name: string; readonly count: number; readonly allocatable: NodeResources }>;
   /** A StorageClass with reclaimPolicy Retain. */
   readonly dataStorageClass: string;
+  /** Where pods reach the API server (its endpoint addresses and port). */
+  readonly apiServer: ApiServerAccess;
   /** @default { type: 'LoadBalancer', annotations: {} } */
   readonly ingress?: IngressExposure;
   /** @default DEFAULT_SYSTEM_RESERVED (250m / 768Mi) */
@@ -107,14 +109,23 @@ export interface ManagedClusterProps {
 /** What the platform may run on. */
 export const ClusterProfiles = {
   /** One k3s node with its own reserve (k3s' processes and bundled add-ons). */
-  k3sNode(props: { readonly cpu: string; readonly memory: string; readonly reserve?: NodeResources } = { cpu: '2', memory: '4Gi' }): ClusterProfile {
+  k3sNode(props: {
+    readonly cpu: string;
+    readonly memory: string;
+    readonly reserve?: NodeResources;
+    /** The node's address(es) the API server listens on. @default NODE_NETWORK_CIDRS (a private node) */
+    readonly apiServerCidrs?: readonly string[];
+  } = { cpu: '2', memory: '4Gi' }): ClusterProfile {
     checkResources('cluster', 'k3sNode', props);
+    const apiServerCidrs = props.apiServerCidrs ?? NODE_NETWORK_CIDRS;
+    apiServerCidrs.forEach((c, i) => checkCidr(`k3sNode.apiServerCidrs[${i}]`, c));
     return {
       kind: 'k3s',
       description: `one k3s node, ${props.cpu} CPU / ${props.memory}`,
       pools: [{ name: 'node', count: 1, allocatable: { cpu: props.cpu, memory: props.memory } }],
       nodeReserve: props.reserve ?? DEFAULT_SYSTEM_RESERVED,
       ingress: { type: 'LoadBalancer', annotations: {} },
+      apiServer: { cidrs: apiServerCidrs, ports: [6443] },
       defaultReplicas: 1,
     };
   },
@@ -170,6 +181,8 @@ export const ClusterProfiles = {
         hostname: lb?.hostname,
         monthlyUsd: sizeUnit * DigitalOcean.LOAD_BALANCER_USD_PER_UNIT,
       },
+      // DOKS runs Cilium: the managed control plane is the `kube-apiserver` entity, on 443.
+      apiServer: { cidrs: [], ports: [443], ciliumEntity: true },
       defaultReplicas: nodes > 1 ? 2 : 1,
     };
   },
@@ -190,6 +203,7 @@ export const ClusterProfiles = {
       nodeReserve: props.nodeReserve ?? DEFAULT_SYSTEM_RESERVED,
       dataStorageClass: props.dataStorageClass,
       ingress: props.ingress ?? { type: 'LoadBalancer', annotations: {} },
+      apiServer: checkApiServer(props.apiServer),
       defaultReplicas: nodes > 1 ? 2 : 1,
     };
   },
@@ -216,6 +230,28 @@ function doksPool(p: DoksPool, i: number): NodePool {
   }
   checkResources('cluster', `${field}.size`, p.size);
   return { name, count: p.count, allocatable: { cpu: p.size.cpu, memory: p.size.memory }, autoscale: p.autoscale };
+}
+
+const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
+
+function checkCidr(field: string, cidr: string): void {
+  if (typeof cidr !== 'string' || !CIDR.test(cidr) || cidr.endsWith('/0')) {
+    throw configError('cluster', { field, value: cidr, problem: 'is not an IPv4 CIDR narrower than /0', fix: 'use the API server\'s address, e.g. "203.0.113.10/32"' });
+  }
+}
+
+function checkApiServer(a: ApiServerAccess): ApiServerAccess {
+  if (!a?.ciliumEntity && !a?.cidrs?.length) {
+    throw configError('cluster', {
+      field: 'managed.apiServer.cidrs', value: a?.cidrs, problem: 'names no address of the API server',
+      fix: "record them: kubectl get endpointslice -l kubernetes.io/service-name=kubernetes -o jsonpath='{..addresses}'",
+    });
+  }
+  (a.cidrs ?? []).forEach((c, i) => checkCidr(`managed.apiServer.cidrs[${i}]`, c));
+  for (const p of a.ports ?? []) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw configError('cluster', { field: 'managed.apiServer.ports', value: p, problem: 'is not a TCP port', fix: 'use e.g. 443' });
+  }
+  return { cidrs: a.cidrs ?? [], ports: a.ports?.length ? a.ports : [443], ciliumEntity: a.ciliumEntity };
 }
 
 function checkCount(field: string, count: number): void {

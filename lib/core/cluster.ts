@@ -38,6 +38,31 @@ export interface NodePool {
   readonly monthlyUsd?: number;
 }
 
+/**
+ * Where pods reach the Kubernetes API server, for the egress of pods that need it (controllers,
+ * `apiAccess` services). The `kubernetes` Service's address is translated to the API server's own
+ * before NetworkPolicies apply, so policies name the API server's addresses and port.
+ */
+export interface ApiServerAccess {
+  /** The API server's addresses (`kubectl get endpointslice -l kubernetes.io/service-name=kubernetes`). */
+  readonly cidrs: readonly string[];
+  /** Its port after translation: 6443 on k3s, 443 on most managed clusters. */
+  readonly ports: readonly number[];
+  /**
+   * Allow it by Cilium's `kube-apiserver` entity (a CiliumNetworkPolicy) instead of addresses:
+   * Cilium gives the API server an identity of its own, which a NetworkPolicy ipBlock does not
+   * select. @default false
+   */
+  readonly ciliumEntity?: boolean;
+}
+
+/**
+ * The node network of a single private node: the private and carrier-grade NAT ranges, where k3s
+ * puts its API server (the node's address) when the node has a private network. A node reached
+ * only by a public address must name it (k3sNode's apiServerCidrs).
+ */
+export const NODE_NETWORK_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'] as const;
+
 /** How the ingress controller's Service is exposed on this cluster. */
 export interface IngressExposure {
   readonly type: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
@@ -81,6 +106,7 @@ export interface ClusterProfile {
   /** Monthly price of block storage in USD per GiB, when known. @default - unknown */
   readonly volumeUsdPerGiB?: number;
   readonly ingress: IngressExposure;
+  readonly apiServer: ApiServerAccess;
   /** Replicas of a routed app service unless it says otherwise (1 on a single node, 2 on a pool). */
   readonly defaultReplicas: number;
 }
@@ -101,6 +127,8 @@ export function singleNodeProfile(capacity: NodeCapacity = DEFAULT_CAPACITY): Cl
     pools: [{ name: 'node', count: 1, allocatable: { cpu: capacity.cpu, memory: capacity.memory } }],
     nodeReserve: capacity.systemReserved ?? DEFAULT_SYSTEM_RESERVED,
     ingress: { type: 'LoadBalancer', annotations: {} },
+    // k3s serves the API on the node's address, port 6443.
+    apiServer: { cidrs: NODE_NETWORK_CIDRS, ports: [6443] },
     defaultReplicas: 1,
   };
 }

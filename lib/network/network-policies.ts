@@ -8,6 +8,7 @@ import { POLICY_LABELS } from '../core/namespace-chart';
 import type { CidrPeer, NetworkPeer, NetworkPort, PodPeer } from '../core/peers';
 import { Platform } from '../core/platform';
 import { DeriveStages, FactKey, PlatformRegistry } from '../core/registry';
+import { CiliumNetworkPolicyObject } from './cilium';
 
 /** Annotation that says why a policy allows what it allows. */
 export const REASONS_ANNOTATION = 'novahost-platform/reasons';
@@ -26,11 +27,14 @@ export const Peers = {
   /** Public internet only: no pod, Service, node or metadata address. */
   INTERNET: { cidr: '0.0.0.0/0', except: PRIVATE_RANGES, name: 'internet' } as CidrPeer,
   /**
-   * The Kubernetes API server. It is reached at a node address (6443 on k3s) after the
-   * `kubernetes` Service (443) is translated, so it cannot be narrowed to a pod selector.
+   * The Kubernetes API server. It is reached at its own address (the node's, port 6443, on k3s)
+   * after the `kubernetes` Service is translated, so it cannot be a pod selector: rules to it are
+   * rendered with the cluster profile's `apiServer` addresses and port (or Cilium's entity), never
+   * as this placeholder.
    */
-  KUBE_API: { cidr: '0.0.0.0/0', name: 'kube-api' } as CidrPeer,
+  KUBE_API: { cidr: '0.0.0.0/32', name: 'kube-api' } as CidrPeer,
 } as const;
+/** Ports of rules to Peers.KUBE_API; the cluster profile's apiServer ports replace them when rendered. */
 export const KUBE_API_PORTS: NetworkPort[] = [{ port: 443 }, { port: 6443 }];
 
 /** One allowed connection; both ends' policies are derived from it. */
@@ -81,10 +85,47 @@ export class NetworkPolicies {
     return this.rules;
   }
 
+  /**
+   * Rules to the API server, for the cluster the platform runs on: its addresses and port, or (on
+   * Cilium) out of the NetworkPolicies into one CiliumNetworkPolicy per pods.
+   */
+  private apiServerRules(): { rules: Array<TrafficRule & { owner: string }>; cilium: Array<TrafficRule & { owner: string }> } {
+    const api = this.platform.cluster.apiServer;
+    const rules: Array<TrafficRule & { owner: string }> = [];
+    const cilium: Array<TrafficRule & { owner: string }> = [];
+    for (const rule of this.rules) {
+      if (rule.to !== Peers.KUBE_API) rules.push(rule);
+      else if (api.ciliumEntity) cilium.push(rule);
+      else for (const cidr of api.cidrs) rules.push({ ...rule, to: { cidr, name: Peers.KUBE_API.name }, ports: api.ports.map((port) => ({ port })) });
+    }
+    return { rules, cilium };
+  }
+
+  private renderCilium(rules: ReadonlyArray<TrafficRule & { owner: string }>): void {
+    const groups = new Map<string, { pods: PodPeer; reasons: Set<string> }>();
+    for (const r of rules) {
+      if (!isPod(r.from)) continue;
+      const key = `${r.from.namespace}/${r.from.name}`;
+      const g = groups.get(key) ?? { pods: r.from, reasons: new Set<string>() };
+      g.reasons.add(r.reason);
+      groups.set(key, g);
+    }
+    for (const key of [...groups.keys()].sort()) {
+      const { pods, reasons } = groups.get(key)!;
+      new CiliumNetworkPolicyObject(this.platform.namespace(pods.namespace), `KubeApi-${pods.name}`, {
+        metadata: { name: `allow-egress-${pods.name}-to-kube-api`, labels: POLICY_LABELS, annotations: { [REASONS_ANNOTATION]: [...reasons].sort().join('; ') } },
+        podLabels: pods.podLabels,
+        ports: this.platform.cluster.apiServer.ports,
+      });
+    }
+  }
+
   private render(): void {
+    const { rules, cilium } = this.apiServerRules();
+    this.renderCilium(cilium);
     // Index the rules by the namespaces they touch, so rendering stays linear in their number.
     const byNamespace = new Map<string, Array<TrafficRule & { owner: string }>>();
-    for (const rule of this.rules) {
+    for (const rule of rules) {
       for (const ns of new Set([rule.from, rule.to].filter(isPod).map((p) => p.namespace))) {
         const list = byNamespace.get(ns);
         if (list) list.push(rule);
