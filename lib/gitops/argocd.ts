@@ -6,7 +6,7 @@ import { Application, ApplicationSpecSyncPolicy } from '../../imports/argocd-app
 import { AppProject } from '../../imports/argocd-appproject-argoproj.io';
 import { ArgoCdValues, chartResources } from '../core/helm-values';
 import { MANAGED_BY, PART_OF } from '../core/names';
-import { NetworkPolicies, PodPeer, Peers } from '../network/network-policies';
+import { KUBE_API_PORTS, NetworkPolicies, PodPeer, Peers } from '../network/network-policies';
 import { NamespacedConstruct } from '../core/platform';
 import { apiGroupOf, CLUSTER_SCOPED_KINDS, NamespaceChart } from '../core/namespace-chart';
 import { HelmRelease } from '../core/helm-releases';
@@ -104,7 +104,8 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
     const pods: PodPeer = { namespace: this.namespace, podLabels: {}, name: 'argocd' };
     const network = NetworkPolicies.of(this);
     network.allow(this, { from: pods, to: pods, ports: [], reason: 'Argo CD components talk to each other' });
-    network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 443 }, { port: 6443 }, { port: 22 }], reason: 'API server, Git and Helm repositories' });
+    network.allow(this, { from: pods, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'Argo CD applies and watches every object' });
+    network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 443 }, { port: 22 }], reason: 'Git and Helm repositories' });
     declareGitOpsEngine(this.platform.registry, this);
     this.platform.registry.derive(DeriveStages.GITOPS, this, () => this.renderApplications());
   }

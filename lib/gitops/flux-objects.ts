@@ -1,4 +1,5 @@
-// Flux objects that no imported CRD class covers: source.toolkit.fluxcd.io/v1 HelmRepository.
+// Flux objects that no imported CRD class covers (source.toolkit.fluxcd.io/v1 HelmRepository),
+// and the GitRepository ignore patterns that keep one folder.
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 
@@ -23,4 +24,18 @@ export class HelmRepositoryObject extends ApiObject {
   constructor(scope: Construct, id: string, props: { metadata: { name: string; labels?: Record<string, string> }; spec: HelmRepositorySpec }) {
     super(scope, id, { ...HelmRepositoryObject.GVK, metadata: props.metadata, spec: props.spec });
   }
+}
+
+/**
+ * .gitignore-style patterns that keep only `folder` (`a/b` -> `/*`, `!/a/`, `/a/*`, `!/a/b/`): a
+ * child of an ignored directory cannot be re-included, so each level is opened in turn.
+ */
+export function onlyFolder(folder: string): string {
+  const parts = folder.split('/').filter(Boolean);
+  const lines: string[] = [];
+  parts.forEach((_, i) => {
+    const prefix = parts.slice(0, i).map((p) => `/${p}`).join('');
+    lines.push(`${prefix}/*`, `!${prefix}/${parts[i]}/`);
+  });
+  return lines.join('\n');
 }

@@ -16,7 +16,7 @@ import { configError } from '../core/errors';
 import { SecretKeyReference } from '../core/handles';
 import { ImageTags, imagePolicyMarker } from '../apps/image-tags';
 import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
-import { NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
+import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { NamespacedConstruct } from '../core/platform';
 import { checkGoDuration } from '../core/duration';
 import { HelmRelease } from '../core/helm-releases';
@@ -24,9 +24,9 @@ import { NamespaceChart } from '../core/namespace-chart';
 import { SyncWave } from '../core/annotations';
 import { declareGitOpsEngine, GitOpsEngine, twoEnginesProblem } from '../core/gitops-engine';
 import { DeriveStages } from '../core/registry';
-import { HelmRepositoryObject } from './flux-objects';
+import { HelmRepositoryObject, onlyFolder } from './flux-objects';
 
-export { HelmRepositoryObject } from './flux-objects';
+export { HelmRepositoryObject, onlyFolder } from './flux-objects';
 export type { HelmRepositorySpec } from './flux-objects';
 import { declareSecrets } from '../core/secrets';
 import { minorOf, PINS } from '../core/pins';
@@ -143,7 +143,8 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
     const pods: PodPeer = { namespace: this.namespace, podLabels: {}, name: 'flux' };
     const network = NetworkPolicies.of(this);
     network.allow(this, { from: pods, to: pods, ports: [], reason: 'Flux controllers talk to each other' });
-    network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 443 }, { port: 6443 }, { port: 22 }], reason: 'API server, Git, Helm and image repositories' });
+    network.allow(this, { from: pods, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'Flux applies and watches every object' });
+    network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 443 }, { port: 22 }], reason: 'Git, Helm and image repositories' });
     // After the network policies and the objects of every folder exist: carriers list workloads.
     this.platform.registry.derive(DeriveStages.GITOPS, this, () => this.render());
   }
@@ -386,19 +387,6 @@ function releaseWave(r: HelmRelease): number {
   return r.wave ?? SyncWave.OPERATORS;
 }
 
-/**
- * .gitignore-style patterns that keep only `folder` (`a/b` -> `/*`, `!/a/`, `/a/*`, `!/a/b/`): a
- * child of an ignored directory cannot be re-included, so each level is opened in turn.
- */
-export function onlyFolder(folder: string): string {
-  const parts = folder.split('/').filter(Boolean);
-  const lines: string[] = [];
-  parts.forEach((_, i) => {
-    const prefix = parts.slice(0, i).map((p) => `/${p}`).join('');
-    lines.push(`${prefix}/*`, `!${prefix}/${parts[i]}/`);
-  });
-  return lines.join('\n');
-}
 
 /** Workloads of a folder, for a Kustomization that cannot use `wait`. */
 function workloadsOf(chart: NamespaceChart): KustomizationSpecHealthChecks[] {
