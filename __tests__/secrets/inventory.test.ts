@@ -5,6 +5,7 @@ import * as path from 'path';
 import { templateJobs } from '../../lib/builds/template-jobs';
 import { inventoryTable, kubectlScript } from '../../lib/checks/secrets/bootstrap';
 import { InventorySecret, secretInventory, undeclaredUses } from '../../lib/checks/secrets/inventory';
+import { NovahostApp } from '../../lib';
 import { platform } from '../../main';
 
 const dist = [...platform.manifests().values()].flat() as any[];
@@ -37,9 +38,34 @@ function runScript(script: string, store: string, env: Record<string, string> = 
   return { status: r.status, stderr: r.stderr, secrets };
 }
 
-const PROVIDED = {
-  REGISTRY_PUSH_SERVER: 'ghcr.io', REGISTRY_PUSH_USERNAME: 'bot', REGISTRY_PUSH_PASSWORD: "p@ss w'rd",
-};
+/** The variables of every provided value of the inventory, set (whatever main.ts declares). */
+function providedEnvironment(secrets: readonly InventorySecret[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const s of secrets) {
+    for (const k of s.keys) {
+      if (k.value.kind !== 'provided') continue;
+      if (s.type === 'kubernetes.io/dockerconfigjson') {
+        Object.assign(env, { [`${k.value.env}_SERVER`]: 'ghcr.io', [`${k.value.env}_USERNAME`]: 'bot', [`${k.value.env}_PASSWORD`]: "p@ss w'rd" });
+      } else {
+        env[k.value.env] = `provided ${k.value.env} 'quoted' $x`;
+      }
+    }
+  }
+  return env;
+}
+const PROVIDED = providedEnvironment(inventory);
+
+/** A generated group with at least two Secrets, and its members: the case the script must keep in step. */
+const sharedGroup = (() => {
+  const members = new Map<string, string[]>();
+  for (const s of inventory) {
+    for (const k of s.keys) {
+      if (k.value.kind === 'generated' && k.value.group) members.set(k.value.group, [...(members.get(k.value.group) ?? []), `${s.namespace}/${s.name}/${k.key}`]);
+    }
+  }
+  return [...members.values()].find((m) => m.length >= 2);
+})();
+const withProvided = inventory.filter((s) => s.keys.some((k) => k.value.kind === 'provided'));
 
 describe('secret inventory of the reference installation', () => {
   it('lists every Secret key that an object of dist/ (or a templated build Job) reads', () => {
@@ -54,8 +80,13 @@ describe('secret inventory of the reference installation', () => {
         expect(['generated', 'provided']).toContain(k.value.kind);
       }
     }
-    const redisApp = inventory.find((s) => s.name === 'novahost-redis')!;
-    expect(redisApp.keys[0].usedBy).toEqual(['novahost/Deployment/api-server', 'novahost/Deployment/build-server']);
+    // Each app's cache password is read by exactly the Deployments of its services with cache: true.
+    const apps = platform.node.findAll().filter((c): c is NovahostApp => c instanceof NovahostApp);
+    for (const app of apps.filter((a) => a.cache)) {
+      const secret = inventory.find((s) => s.namespace === app.namespace && s.name === app.cache!.password.name)!;
+      const readers = app.allServices.filter((svc) => svc.uses.cache).map((svc) => `${svc.namespace}/Deployment/${svc.name}`).sort();
+      expect([app.appName, secret.keys[0].usedBy]).toEqual([app.appName, readers]);
+    }
   });
 
   it('notices a Secret that nothing declares', () => {
@@ -78,7 +109,9 @@ describe('npm run secrets -- --kubectl', () => {
   const store = tmp();
   const first = runScript(script, store, PROVIDED);
   const second = runScript(script, store, PROVIDED);
-  fs.rmSync(path.join(store, 'secrets', 'novahost', 'novahost-redis'), { recursive: true });
+  // One Secret of a shared group goes missing (its namespace and name: the member's first two parts).
+  const [lostNs, lostName] = sharedGroup?.[0].split('/') ?? [];
+  if (sharedGroup) fs.rmSync(path.join(store, 'secrets', lostNs, lostName), { recursive: true });
   const third = runScript(script, store, PROVIDED);
 
   it('creates every Secret of the inventory, with its namespace, name, type and keys', () => {
@@ -89,8 +122,13 @@ describe('npm run secrets -- --kubectl', () => {
       expect(Object.keys(secrets[`${s.namespace}/${s.name}`].data).sort()).toEqual(s.keys.map((k) => k.key).sort());
       expect(secrets[`${s.namespace}/${s.name}`].type).toBe(s.type);
     }
-    const login = JSON.parse(secrets['builds/registry-push'].data['.dockerconfigjson']);
-    expect(login.auths['ghcr.io']).toMatchObject({ username: 'bot', password: "p@ss w'rd" });
+    for (const s of inventory.filter((x) => x.type === 'kubernetes.io/dockerconfigjson')) {
+      const login = JSON.parse(secrets[`${s.namespace}/${s.name}`].data['.dockerconfigjson']);
+      expect(login.auths['ghcr.io']).toMatchObject({ username: 'bot', password: "p@ss w'rd" });
+    }
+    for (const s of inventory.filter((x) => x.type === 'Opaque')) {
+      for (const k of s.keys) if (k.value.kind === 'provided') expect(secrets[`${s.namespace}/${s.name}`].data[k.key]).toBe(PROVIDED[k.value.env]);
+    }
   });
 
   it('writes one generated value into every Secret of a group, and different values elsewhere', () => {
@@ -120,14 +158,20 @@ describe('npm run secrets -- --kubectl', () => {
 
   it('reuses the value of an existing member of a group for the missing one', () => {
     expect(third.status).toBe(0);
-    expect(third.secrets['novahost/novahost-redis'].data.password).toBe(first.secrets['shared/redis-user-novahost'].data.password);
+    expect(sharedGroup).toBeDefined();
+    const value = (member: string, run: typeof first) => { const [ns, name, key] = member.split('/'); return run.secrets[`${ns}/${name}`].data[key]; };
+    expect(value(sharedGroup![0], third)).toBe(value(sharedGroup![1], first));
+    expect(third.secrets).toEqual(first.secrets);
   });
 
   it('fails, creating nothing more, when a provided value is missing and cannot be asked for', () => {
+    expect(withProvided.length).toBeGreaterThan(0);
     const { status, stderr, secrets } = runScript(script, tmp(), {});
     expect(status).not.toBe(0);
-    expect(stderr).toContain('REGISTRY_PUSH_SERVER');
-    expect(secrets['builds/registry-push']).toBeUndefined();
+    const first = withProvided[0];
+    const key = first.keys.find((k) => k.value.kind === 'provided')!;
+    expect(stderr).toContain((key.value as { env: string }).env);
+    expect(secrets[`${first.namespace}/${first.name}`]).toBeUndefined();
   });
 
   it('prints no secret value: every value is made or read when the script runs', () => {
