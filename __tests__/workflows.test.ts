@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
@@ -37,6 +38,18 @@ describe('.github/workflows/pull-request.yml', () => {
 
   it('checks out the whole history, so the plan can read dist/ at the base branch', () => {
     expect(steps.find((s) => s.uses?.startsWith('actions/checkout')).with['fetch-depth']).toBe(0);
+  });
+
+  it('reads the allow line the README documents', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const line = /^ *(plan-allow: .*)$/m.exec(readme)?.[1];
+    expect(line).toBeDefined();
+    // The workflow's own parsing, run on a description holding the README's line.
+    const step = steps.find((s) => s.name === 'Plan against the base branch').run as string;
+    const parse = step.slice(0, step.indexOf('npm run')) + 'printf "%s\\n" "${allow[@]}"';
+    const out = spawnSync('bash', ['-c', parse], { encoding: 'utf8', env: { PATH: process.env.PATH, PR_BODY: `Adds a thing.\n\n${line}\n` } });
+    const objects = line!.replace('plan-allow:', '').trim().split(/[ ,]+/);
+    expect(out.stdout.trim().split('\n')).toEqual(objects.flatMap((o) => ['--allow', o]));
   });
 
   it('uses only scripts that package.json defines', () => {

@@ -21,7 +21,30 @@ interface Args {
 
 const USAGE = 'usage: plan [--ref <git ref>] [--allow-destructive] [--allow <namespace>/<Kind>/<name>]... [--after <dir>] [--dist <path in repo>]';
 
+const HELP = `${USAGE}
+
+What a change does to the cluster: synthesizes main.ts into a temporary folder, compares it with
+dist/ at a Git ref, prints what is added, changed (old and new value of every field) and removed
+per namespace, and stops destructive changes (a PVC, StatefulSet or Namespace deleted or renamed,
+an immutable field changed). Argo CD hook Jobs with BeforeHookCreation and Jobs Flux force-replaces
+are recreated by the engine and are not destructive.
+
+  --ref <git ref>        compare with dist/ at this ref (default HEAD; CI uses origin/main)
+  --allow <ns>/<Kind>/<name>
+                         a reviewed destructive change of this object passes; repeatable. Names
+                         match exactly and case-sensitively (shared/PersistentVolumeClaim/data-postgres-0),
+                         and an --allow that matches no destructive change is an error
+  --allow-destructive    every destructive change passes (still printed)
+  --after <dir>          compare a synthesized folder instead of a fresh synth of main.ts
+  --dist <path>          the output folder in the repository (default dist)
+  -h, --help             this text
+
+Before it synthesizes, it type-checks the project (incremental tsc; --no-typecheck skips it).
+Exit: 0 nothing blocks, 1 a destructive change is not allowed, 2 a usage, type or synth error, or
+an --allow that matches nothing.`;
+
 class UsageError extends Error {}
+class Help extends Error {}
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { ref: 'HEAD', dist: 'dist', allowDestructive: false, allow: [] };
@@ -40,7 +63,7 @@ function parseArgs(argv: string[]): Args {
       if (!/^[^/]+\/[^/]+\/[^/]+$/.test(v)) throw new UsageError(`--allow ${v}: expected <namespace>/<Kind>/<name>, e.g. shared/PersistentVolumeClaim/data-postgres-0`);
       args.allow.push(v);
     } else if (a === '--allow-destructive') args.allowDestructive = true;
-    else if (a === '--help' || a === '-h') throw new UsageError('');
+    else if (a === '--help' || a === '-h') throw new Help();
     else throw new UsageError(`unknown argument ${a}`);
   }
   return args;
@@ -89,7 +112,11 @@ export function main(argv: string[], cwd = process.cwd()): number {
   try {
     args = parseArgs(argv);
   } catch (e) {
-    console.error(`${(e as Error).message ? `plan: ${(e as Error).message}\n` : ''}${USAGE}`);
+    if (e instanceof Help) {
+      console.log(HELP);
+      return 0;
+    }
+    console.error(`plan: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
   let cleanup = (): void => undefined;
@@ -106,6 +133,10 @@ export function main(argv: string[], cwd = process.cwd()): number {
     const result = plan(before, after, { allowDestructive: args.allowDestructive, allow: args.allow });
     console.log(`Plan: ${args.after ?? 'main.ts'} against ${args.dist}/ at ${args.ref}\n`);
     console.log(formatPlan(result));
+    if (result.unmatchedAllows.length) {
+      console.error(`plan: ${result.unmatchedAllows.length} --allow argument(s) match no destructive change (see "Unmatched" above); remove or correct them`);
+      return 2;
+    }
     return result.blocked ? 1 : 0;
   } catch (e) {
     console.error(`plan: ${e instanceof UsageError ? e.message : (e as Error).stack ?? e}`);
