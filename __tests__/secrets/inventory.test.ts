@@ -6,6 +6,7 @@ import { templateJobs } from '../../lib/builds/template-jobs';
 import { inventoryTable, kubectlScript } from '../../lib/checks/secrets/bootstrap';
 import { InventorySecret, secretInventory, undeclaredUses } from '../../lib/checks/secrets/inventory';
 import { NovahostApp } from '../../lib';
+import { allObjects, testPlatform } from '../support/platform';
 import { platform } from '../../main';
 
 const dist = [...platform.manifests().values()].flat() as any[];
@@ -21,6 +22,8 @@ function runScript(script: string, store: string, env: Record<string, string> = 
   const r = spawnSync('bash', ['-c', script], {
     encoding: 'utf8',
     input: '',
+    // A session of its own, without a controlling terminal: /dev/tty cannot be opened, as in CI.
+    detached: true,
     // HOME: a clean one, so no start-up file of this machine's user joins the run.
     env: { PATH: `${bin}:${process.env.PATH}`, HOME: store, FAKE_KUBECTL_STORE: store, ...env },
   });
@@ -176,5 +179,96 @@ describe('npm run secrets -- --kubectl', () => {
 
   it('prints no secret value: every value is made or read when the script runs', () => {
     expect(script).not.toMatch(/--from-literal=[^ ]*="[^$]/);
+  });
+});
+
+describe('npm run -s secrets -- --kubectl | bash, at a terminal', () => {
+  const ROOT = path.join(__dirname, '..', '..');
+  const store = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-pty-'));
+  const bin = path.join(store, 'bin');
+  fs.mkdirSync(bin);
+  fs.copyFileSync(path.join(__dirname, '..', 'support', 'fake-kubectl.sh'), path.join(bin, 'kubectl'));
+  fs.chmodSync(path.join(bin, 'kubectl'), 0o755);
+  // The README's command as printed, on a pseudo-terminal; no provided value in the environment.
+  const env: Record<string, string> = { PATH: `${bin}:${process.env.PATH}`, HOME: store, FAKE_KUBECTL_STORE: store, NODE_OPTIONS: '', CDK8S_CHECK_UPGRADE: 'false' };
+  const r = spawnSync('python3', [path.join(__dirname, '..', 'support', 'pty-run.py'), `cd ${JSON.stringify(ROOT)} && npm run -s secrets -- --kubectl | bash`], { encoding: 'utf8', env, timeout: 120_000 });
+  const shown = r.stdout;
+
+  it('asks on the terminal for every provided value, naming its Secret and readers, and uses the answer', () => {
+    expect(shown).toMatch(/EXIT 0\n$/);
+    for (const s of withProvided) {
+      const vars = s.type === 'kubernetes.io/dockerconfigjson'
+        ? ['SERVER', 'USERNAME', 'PASSWORD'].map((p) => `${(s.keys[0].value as { env: string }).env}_${p}`)
+        : s.keys.filter((k) => k.value.kind === 'provided').map((k) => (k.value as { env: string }).env);
+      for (const v of vars) {
+        const prompt = new RegExp(`^${v} \\([^\\n]*Secret ${s.namespace}/${s.name}[ ,][^\\n]*read by ${s.keys[0].usedBy[0] ?? 'a chart or controller'}`, 'm');
+        expect([v, prompt.test(shown)]).toEqual([v, true]);
+      }
+      const dir = path.join(store, 'secrets', s.namespace, s.name);
+      if (s.type === 'kubernetes.io/dockerconfigjson') {
+        const login = JSON.parse(Buffer.from(fs.readFileSync(path.join(dir, 'data..dockerconfigjson'), 'utf8'), 'base64').toString());
+        expect(Object.keys(login.auths)).toEqual([`typed-${vars[0]}`]);
+      } else {
+        for (const k of s.keys.filter((x) => x.value.kind === 'provided')) {
+          expect(Buffer.from(fs.readFileSync(path.join(dir, `data.${k.key}`), 'utf8'), 'base64').toString()).toBe(`typed-${(k.value as { env: string }).env}`);
+        }
+      }
+    }
+  });
+
+  it('does not echo what is typed', () => {
+    expect(shown).not.toContain('typed-');
+  });
+});
+
+describe('npm run secrets, options', () => {
+  const ROOT = path.join(__dirname, '..', '..');
+  const npm = (...args: string[]) => spawnSync('npm', ['run', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+
+  it('--help says what each option does, exit 0', () => {
+    const r = npm('-s', 'secrets', '--', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('npm run -s secrets -- --kubectl | bash');
+  });
+
+  it('--create runs the script: every Secret of the inventory exists afterwards', () => {
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-create-'));
+    fs.mkdirSync(path.join(store, 'bin'));
+    fs.copyFileSync(path.join(__dirname, '..', 'support', 'fake-kubectl.sh'), path.join(store, 'bin', 'kubectl'));
+    fs.chmodSync(path.join(store, 'bin', 'kubectl'), 0o755);
+    const r = spawnSync('npm', ['run', '-s', 'secrets', '--', '--create'], {
+      cwd: ROOT, encoding: 'utf8', detached: true,
+      env: { ...process.env, ...PROVIDED, NODE_OPTIONS: '', PATH: `${store}/bin:${process.env.PATH}`, FAKE_KUBECTL_STORE: store },
+    });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    for (const s of inventory) expect(fs.existsSync(path.join(store, 'secrets', s.namespace, s.name))).toBe(true);
+  });
+
+  it('without -s, the piped script stops before doing anything, and says to use -s', () => {
+    const r = npm('secrets', '--', '--kubectl');
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/\necho "secrets: npm wrote its banner[^\n]*" >&2; exit 2\n$/);
+    expect(r.stdout).not.toContain('kubectl -n');
+  });
+});
+
+describe('apps that read the same variable name from Secrets of their own', () => {
+  const p = testPlatform();
+  const web = (secret: string) => ({ image: 'ghcr.io/example/web:1.0.0', port: 3000, secretEnv: { SESSION_SECRET: { secret, key: 'secret' } } });
+  new NovahostApp(p, 'blog', { services: { web: web('session') } });
+  new NovahostApp(p, 'wiki', { services: { web: web('wiki-session') } });
+  new NovahostApp(p, 'shop', { services: { web: { ...web('shop-session'), secretEnv: { SESSION_SECRET: { secret: 'shop-session', key: 'secret', value: { kind: 'generated', length: 40 } } } } } });
+  const objs = allObjects(p);
+  const inv = secretInventory(p, objs);
+
+  it('get a variable, and so a value, each; the construct may declare another way', () => {
+    const value = (ns: string) => inv.find((s) => s.namespace === ns)!.keys[0].value;
+    expect(value('blog')).toEqual({ kind: 'provided', env: 'BLOG_SESSION_SECRET' });
+    expect(value('wiki')).toEqual({ kind: 'provided', env: 'WIKI_SESSION_SECRET' });
+    expect(value('shop')).toEqual({ kind: 'generated', length: 40 });
+    const { status, secrets } = runScript(kubectlScript(inv), fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-')), { BLOG_SESSION_SECRET: 'b', WIKI_SESSION_SECRET: 'w' });
+    expect(status).toBe(0);
+    expect([secrets['blog/session'].data.secret, secrets['wiki/wiki-session'].data.secret]).toEqual(['b', 'w']);
+    expect(secrets['shop/shop-session'].data.secret).toMatch(/^[A-Za-z0-9]{40}$/);
   });
 });
