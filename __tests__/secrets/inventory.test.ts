@@ -19,11 +19,11 @@ function runScript(script: string, store: string, env: Record<string, string> = 
   fs.mkdirSync(bin, { recursive: true });
   fs.copyFileSync(path.join(__dirname, '..', 'support', 'fake-kubectl.sh'), path.join(bin, 'kubectl'));
   fs.chmodSync(path.join(bin, 'kubectl'), 0o755);
-  const r = spawnSync('bash', ['-c', script], {
+  // setsid: a session of its own, without a controlling terminal, so /dev/tty cannot be opened
+  // (as in CI) even when the tests run in a terminal.
+  const r = spawnSync('setsid', ['-w', 'bash', '-c', script], {
     encoding: 'utf8',
     input: '',
-    // A session of its own, without a controlling terminal: /dev/tty cannot be opened, as in CI.
-    detached: true,
     // HOME: a clean one, so no start-up file of this machine's user joins the run.
     env: { PATH: `${bin}:${process.env.PATH}`, HOME: store, FAKE_KUBECTL_STORE: store, ...env },
   });
@@ -236,8 +236,8 @@ describe('npm run secrets, options', () => {
     fs.mkdirSync(path.join(store, 'bin'));
     fs.copyFileSync(path.join(__dirname, '..', 'support', 'fake-kubectl.sh'), path.join(store, 'bin', 'kubectl'));
     fs.chmodSync(path.join(store, 'bin', 'kubectl'), 0o755);
-    const r = spawnSync('npm', ['run', '-s', 'secrets', '--', '--create'], {
-      cwd: ROOT, encoding: 'utf8', detached: true,
+    const r = spawnSync('setsid', ['-w', 'npm', 'run', '-s', 'secrets', '--', '--create'], {
+      cwd: ROOT, encoding: 'utf8',
       env: { ...process.env, ...PROVIDED, NODE_OPTIONS: '', PATH: `${store}/bin:${process.env.PATH}`, FAKE_KUBECTL_STORE: store },
     });
     expect([r.status, r.stderr]).toEqual([0, '']);
