@@ -285,6 +285,35 @@ describe('scripts/plan.ts (CLI)', () => {
     expect(r.code).toBe(2);
   });
 
+  it('type-checks the project before it synthesizes, and stops on a type error', () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'novahost-plan-tsc-'));
+    try {
+      fs.mkdirSync(path.join(project, 'scripts'));
+      fs.copyFileSync(path.join(ROOT, 'scripts', 'swc-register.js'), path.join(project, 'scripts', 'swc-register.js'));
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
+      fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, types: [] }, include: ['*.ts'] }));
+      fs.writeFileSync(path.join(project, 'main.ts'), "const port: number = '3000';\nexport { port };\n");
+      const git = (...a: string[]) => execFileSync('git', a, { cwd: project, stdio: 'pipe' });
+      git('init', '-q');
+      write(path.join(project, 'dist'), [pvc()]);
+      git('add', '-A');
+      git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'dist');
+      const plan = (...args: string[]) => spawnSync(process.execPath, ['-r', path.join(ROOT, 'scripts/swc-register.js'), path.join(ROOT, 'scripts/plan.ts'), ...args], {
+        cwd: project, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' },
+      });
+      const failed = plan();
+      expect(failed.stderr).toContain("main.ts(1,7): error TS2322: Type 'string' is not assignable to type 'number'.");
+      expect(failed.status).toBe(2);
+      expect(fs.readdirSync(path.join(ROOT, 'node_modules', '.cache', 'tsc')).some((f) => f.endsWith('.tsbuildinfo'))).toBe(true);
+      // Skipped on request: main.ts synthesizes nothing here, so the PVC's deletion blocks (exit 1).
+      const skipped = plan('--no-typecheck');
+      expect(skipped.stdout).toContain('BLOCKED shared/PersistentVolumeClaim/data');
+      expect(skipped.status).toBe(1);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
+  });
+
   it('prints its help on --help and exits 0', () => {
     const r = run('--help');
     expect(r.code).toBe(0);

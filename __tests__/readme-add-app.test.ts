@@ -74,12 +74,12 @@ describe('README: Add an app', () => {
     expect(app).toMatch(/^[a-z][a-z0-9-]*$/);
   });
 
-  it('plans as additions and in-place changes only: nothing blocks', () => {
+  it('type-checks, then plans as additions and in-place changes only: nothing blocks', () => {
     const r = run(process.execPath, ['-r', './scripts/swc-register.js', 'scripts/plan.ts']);
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toContain(`${app}:\n  + Certificate/`);
     expect(r.stdout).not.toContain('BLOCKED');
-  });
+  }, 180_000);
 
   it('synthesizes what the README says: the app folder and its Application', () => {
     const r = run(process.execPath, ['-r', './scripts/swc-register.js', 'main.ts']);

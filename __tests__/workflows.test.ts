@@ -30,7 +30,9 @@ describe('.github/workflows/pull-request.yml', () => {
 
   it('runs the README commands, the freshness check and the plan on pull requests', () => {
     expect(Object.keys(wf.on)).toEqual(['pull_request']);
-    expect(runs).toContain('npm ci && npx cdk8s synth');
+    expect(runs).toContain('npm ci');
+    expect(runs.indexOf('npm run -s typecheck')).toBeGreaterThan(runs.indexOf('npm ci'));
+    expect(runs.indexOf('npx cdk8s synth')).toBeGreaterThan(runs.indexOf('npm run -s typecheck'));
     expect(runs).toContain('npm test');
     expect(runs).toContain('git diff --exit-code --stat -- dist');
     expect(runs).toMatch(/npm run -s plan -- --ref "origin\/\$\{\{ github.base_ref \}\}"/);

@@ -6,6 +6,7 @@
  * and not allowed, 2 on a usage or synth error, 0 otherwise.
  */
 import { execFileSync, spawnSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -17,9 +18,10 @@ interface Args {
   after?: string;
   allowDestructive: boolean;
   allow: string[];
+  typecheck: boolean;
 }
 
-const USAGE = 'usage: plan [--ref <git ref>] [--allow-destructive] [--allow <namespace>/<Kind>/<name>]... [--after <dir>] [--dist <path in repo>]';
+const USAGE = 'usage: plan [--ref <git ref>] [--allow-destructive] [--allow <namespace>/<Kind>/<name>]... [--after <dir>] [--dist <path in repo>] [--no-typecheck]';
 
 const HELP = `${USAGE}
 
@@ -37,6 +39,7 @@ are recreated by the engine and are not destructive.
   --allow-destructive    every destructive change passes (still printed)
   --after <dir>          compare a synthesized folder instead of a fresh synth of main.ts
   --dist <path>          the output folder in the repository (default dist)
+  --no-typecheck         skip the type check (it is skipped anyway with --after)
   -h, --help             this text
 
 Before it synthesizes, it type-checks the project (incremental tsc; --no-typecheck skips it).
@@ -47,7 +50,7 @@ class UsageError extends Error {}
 class Help extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { ref: 'HEAD', dist: 'dist', allowDestructive: false, allow: [] };
+  const args: Args = { ref: 'HEAD', dist: 'dist', allowDestructive: false, allow: [], typecheck: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -63,6 +66,7 @@ function parseArgs(argv: string[]): Args {
       if (!/^[^/]+\/[^/]+\/[^/]+$/.test(v)) throw new UsageError(`--allow ${v}: expected <namespace>/<Kind>/<name>, e.g. shared/PersistentVolumeClaim/data-postgres-0`);
       args.allow.push(v);
     } else if (a === '--allow-destructive') args.allowDestructive = true;
+    else if (a === '--no-typecheck') args.typecheck = false;
     else if (a === '--help' || a === '-h') throw new Help();
     else throw new UsageError(`unknown argument ${a}`);
   }
@@ -89,6 +93,19 @@ function manifestsAtRef(cwd: string, ref: string, dist: string): Map<string, any
     parseManifest(file.slice(dist.length + 1), text).forEach((o, k) => out.set(k, o));
   }
   return out;
+}
+
+/**
+ * `tsc --noEmit --incremental` over the project (its tsconfig.json), so a type error never reaches
+ * dist/ on the synth -> plan -> commit loop: synthesis only strips types. The build info lives in
+ * node_modules/.cache/tsc, so a second run after a small change takes a fraction of a full check.
+ */
+function typecheck(cwd: string): void {
+  const tsc = require.resolve('typescript/lib/tsc.js', { paths: [cwd, __dirname] });
+  const key = crypto.createHash('sha256').update(path.resolve(cwd)).digest('hex').slice(0, 12);
+  const info = path.join(cwd, 'node_modules', '.cache', 'tsc', `plan-${key}.tsbuildinfo`);
+  const r = spawnSync(process.execPath, [tsc, '--noEmit', '--incremental', '--tsBuildInfoFile', info, '-p', cwd], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  if (r.status !== 0) throw new UsageError(`type errors (fix them, or --no-typecheck to plan anyway):\n${(r.stdout + r.stderr).trimEnd()}`);
 }
 
 /** A fresh synth of main.ts into a temporary folder, the way `npm run synth` runs it. */
@@ -126,6 +143,7 @@ export function main(argv: string[], cwd = process.cwd()): number {
     if (args.after) {
       after = loadManifests(path.resolve(cwd, args.after));
     } else {
+      if (args.typecheck) typecheck(cwd);
       const s = synthesize(cwd);
       after = s.manifests;
       cleanup = s.cleanup;
