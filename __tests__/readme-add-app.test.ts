@@ -39,6 +39,7 @@ const INSTALLATION_SUITES = [
   '__tests__/dist.test.ts',
   '__tests__/bootstrap.test.ts',
   '__tests__/image-tags.test.ts',
+  '__tests__/dns.test.ts',
 ];
 
 const env = { ...process.env, NODE_OPTIONS: '', CDK8S_CHECK_UPGRADE: 'false', CI: 'true' };
@@ -90,11 +91,16 @@ describe('README: Add an app', () => {
   });
 
   it('passes the installation-level tests once the README tables are refreshed as their failures say', () => {
-    // What the secrets test's failure tells a user to do: regenerate the table and paste it.
+    // What the secrets and DNS tests' failures tell a user to do: regenerate the tables, paste them.
     const table = run(process.execPath, ['-r', './scripts/swc-register.js', 'scripts/secrets.ts', '--markdown']);
     expect(table.status).toBe(0);
+    const dns = run(process.execPath, ['-r', './scripts/swc-register.js', 'scripts/dns.ts', '--markdown']);
+    expect(dns.status).toBe(0);
+    expect(dns.stdout).toContain(`| \`${app}.`);
     const readme = path.join(copy, 'README.md');
-    fs.writeFileSync(readme, fs.readFileSync(readme, 'utf8').replace(/(<!-- secrets:begin -->\n)[\s\S]*?(\n<!-- secrets:end -->)/, (_m, a, b) => `${a}${table.stdout.trimEnd()}${b}`));
+    fs.writeFileSync(readme, fs.readFileSync(readme, 'utf8')
+      .replace(/(<!-- secrets:begin -->\n)[\s\S]*?(\n<!-- secrets:end -->)/, (_m, a, b) => `${a}${table.stdout.trimEnd()}${b}`)
+      .replace(/(<!-- dns:begin -->\n)[\s\S]*?(\n<!-- dns:end -->)/, (_m, a, b) => `${a}${dns.stdout.trimEnd()}${b}`));
     const r = run(path.join(copy, 'node_modules', '.bin', 'jest'), ['--ci', '--silent', ...INSTALLATION_SUITES]);
     expect([r.status, r.stderr.split('\n').filter((l) => /✕|●|FAIL/.test(l)).join('\n')]).toEqual([0, '']);
   }, 300_000);
