@@ -146,11 +146,81 @@ describe('plan', () => {
     expect(provisionedDatabases({ kind: 'ConfigMap', data: { a: 'b' } })).toBeUndefined();
   });
 
-  it('diffs by name in lists and keys with dots', () => {
+  it('diffs by name in lists and keys with dots, and shows a multi-line value as a line diff', () => {
     expect(diff({ data: { 'a.conf': 'x\ny' }, ports: [{ name: 'http', port: 80 }] }, { data: { 'a.conf': 'x\ny\nz' }, ports: [{ name: 'http', port: 8080 }] })).toEqual([
-      'data["a.conf"]: (2 lines) -> (3 lines)',
+      'data["a.conf"]: (2 lines) -> (3 lines)\n  @@ line 1 @@\n    x\n    y\n  + z',
       'ports[http].port: 80 -> 8080',
     ]);
+  });
+
+  it('shows the changed lines of a long script with two lines of context, nothing else', () => {
+    const lines = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`);
+    const changed = [...lines];
+    changed[19] = 'line 20, changed';
+    const [entry] = diff({ command: ['sh', '-c', lines.join('\n')] }, { command: ['sh', '-c', changed.join('\n')] });
+    expect(entry.split('\n')).toEqual([
+      'command[2]: (40 lines) -> (40 lines)',
+      '  @@ line 18 @@', '    line 18', '    line 19', '  - line 20', '  + line 20, changed', '    line 21', '    line 22',
+    ]);
+  });
+
+  it('shows short values whole and long single-line values as the differing part with context', () => {
+    expect(diff({ a: { x: 1 } }, { a: { x: 2, y: [1, 2] } })).toEqual(['a.x: 1 -> 2', 'a.y: (none) -> [1,2]']);
+    const long = (mid: string) => `${'a'.repeat(100)}${mid}${'b'.repeat(100)}`;
+    const [entry] = diff({ v: long('OLD') }, { v: long('NEW') });
+    expect(entry).toBe(`v: …${'a'.repeat(30)}OLD${'b'.repeat(30)}… -> …${'a'.repeat(30)}NEW${'b'.repeat(30)}…`);
+    // The new env entry of a Job, in full (the old output cut it before the Secret's name).
+    const env = { name: 'PASSWORD_WIKI', valueFrom: { secretKeyRef: { key: 'password', name: 'postgres-app-wiki' } } };
+    expect(diff({ env: [] }, { env: [env] })).toEqual([`env[PASSWORD_WIKI]: (none) -> ${JSON.stringify(env)}`]);
+  });
+
+  it('indents the line diff under its field in the printed plan', () => {
+    const cm = (v: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'demo' }, data: { 'a.conf': v } });
+    expect(formatPlan(plan(files(cm('x\ny')), files(cm('x\nz'))))).toContain([
+      '  ~ ConfigMap/c', '      data["a.conf"]: (2 lines) -> (2 lines)', '          @@ line 1 @@', '            x', '          - y', '          + z',
+    ].join('\n'));
+  });
+});
+
+describe('plan: what the GitOps engine recreates itself', () => {
+  const hookJob = (image: string, annotations: Record<string, string>) => ({ ...job(image), metadata: { ...job(image).metadata, annotations } });
+
+  it('does not block a changed Argo CD hook Job with BeforeHookCreation (the provisioning Job)', () => {
+    const a = { 'argocd.argoproj.io/hook': 'PostSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' };
+    const p = plan(files(hookJob('psql:1', a)), files(hookJob('psql:2', a)));
+    expect(p.destructive).toEqual([]);
+    expect(p.blocked).toBe(false);
+    expect(p.namespaces[0].changed[0].changes).toEqual(['spec.template.spec.containers[migrate].image: psql:1 -> psql:2']);
+  });
+
+  it('does not block a changed Job that Flux force-replaces', () => {
+    const a = { 'kustomize.toolkit.fluxcd.io/force': 'enabled' };
+    expect(plan(files(hookJob('psql:1', a)), files(hookJob('psql:2', a))).blocked).toBe(false);
+  });
+
+  it('still blocks a hook without BeforeHookCreation, and a plain Job', () => {
+    const a = { 'argocd.argoproj.io/hook': 'PostSync', 'argocd.argoproj.io/hook-delete-policy': 'HookFailed' };
+    expect(reasons(plan(files(hookJob('psql:1', a)), files(hookJob('psql:2', a))))).toEqual([
+      'demo/Job/migrate: spec.template is immutable: Argo CD can only apply the change by deleting and recreating the Job',
+    ]);
+    expect(plan(files(job('a:1')), files(job('a:2'))).blocked).toBe(true);
+  });
+});
+
+describe('plan: --allow', () => {
+  it('is an error when it matches no destructive change, and suggests the one that differs only in case', () => {
+    const p = plan(files(pvc()), files(), { allow: ['shared/persistentvolumeclaim/data', 'shared/PersistentVolumeClaim/other'] });
+    expect(p.unmatchedAllows).toEqual([
+      { allow: 'shared/persistentvolumeclaim/data', didYouMean: 'shared/PersistentVolumeClaim/data' },
+      { allow: 'shared/PersistentVolumeClaim/other' },
+    ]);
+    expect(p.blocked).toBe(true);
+    expect(formatPlan(p)).toContain('Unmatched: --allow shared/persistentvolumeclaim/data names no destructive change of this plan (names match exactly, case-sensitively); did you mean --allow shared/PersistentVolumeClaim/data?');
+  });
+
+  it('matched entries leave nothing unmatched', () => {
+    const p = plan(files(pvc()), files(), { allow: ['shared/PersistentVolumeClaim/data'] });
+    expect([p.unmatchedAllows, p.blocked]).toEqual([[], false]);
   });
 });
 
@@ -206,5 +276,47 @@ describe('scripts/plan.ts (CLI)', () => {
     expect(r.out).toContain('plan: git ref "no-such-ref" does not exist here');
     expect(r.code).toBe(2);
     expect(run('--allow', 'just-a-name').code).toBe(2);
+  });
+
+  it('exits 2 when an --allow matches nothing, naming it', () => {
+    write(path.join(repo, 'next'), [deployment()]);
+    const r = run('--after', 'next', '--allow', 'shared/PersistentVolumeClaim/data', '--allow', 'shared/persistentvolumeclaim/data');
+    expect(r.out).toContain('did you mean --allow shared/PersistentVolumeClaim/data?');
+    expect(r.code).toBe(2);
+  });
+
+  it('type-checks the project before it synthesizes, and stops on a type error', () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'novahost-plan-tsc-'));
+    try {
+      fs.mkdirSync(path.join(project, 'scripts'));
+      fs.copyFileSync(path.join(ROOT, 'scripts', 'swc-register.js'), path.join(project, 'scripts', 'swc-register.js'));
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
+      fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, types: [] }, include: ['*.ts'] }));
+      fs.writeFileSync(path.join(project, 'main.ts'), "const port: number = '3000';\nexport { port };\n");
+      const git = (...a: string[]) => execFileSync('git', a, { cwd: project, stdio: 'pipe' });
+      git('init', '-q');
+      write(path.join(project, 'dist'), [pvc()]);
+      git('add', '-A');
+      git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'dist');
+      const plan = (...args: string[]) => spawnSync(process.execPath, ['-r', path.join(ROOT, 'scripts/swc-register.js'), path.join(ROOT, 'scripts/plan.ts'), ...args], {
+        cwd: project, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' },
+      });
+      const failed = plan();
+      expect(failed.stderr).toContain("main.ts(1,7): error TS2322: Type 'string' is not assignable to type 'number'.");
+      expect(failed.status).toBe(2);
+      expect(fs.readdirSync(path.join(ROOT, 'node_modules', '.cache', 'tsc')).some((f) => f.endsWith('.tsbuildinfo'))).toBe(true);
+      // Skipped on request: main.ts synthesizes nothing here, so the PVC's deletion blocks (exit 1).
+      const skipped = plan('--no-typecheck');
+      expect(skipped.stdout).toContain('BLOCKED shared/PersistentVolumeClaim/data');
+      expect(skipped.status).toBe(1);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it('prints its help on --help and exits 0', () => {
+    const r = run('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('case-sensitively');
   });
 });

@@ -1,3 +1,6 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { parse } from 'yaml';
 import { capacityReport, formatCapacityTable } from '../lib/checks/capacity';
 import { ALL_POLICIES, formatFindings, runPolicies } from '../lib/checks/policies';
@@ -115,5 +118,21 @@ describe('docs/ node files', () => {
     expect(node.REGISTRY_HOST).toBe(example.registry.host);
     expect(node.NODE_PULL_USER).toBe(example.NODE_PULL_USER);
     expect(parse(fs.readFileSync(`${__dirname}/../docs/cloud-init.yaml`, 'utf8')).runcmd.join('\n')).not.toContain('--disable=traefik');
+  });
+});
+
+describe('examples/private-cloud.ts as a script', () => {
+  const ROOT = path.join(__dirname, '..');
+  const stamp = () => fs.statSync(path.join(ROOT, 'dist', 'argocd')).mtimeMs;
+  const run = (outdir: string) => spawnSync(process.execPath, ['-r', './scripts/swc-register.js', 'examples/private-cloud.ts'], {
+    cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', CDK8S_OUTDIR: outdir },
+  });
+
+  it.each(['', 'dist', './dist/', path.join(ROOT, 'dist')])('refuses CDK8S_OUTDIR="%s", leaving the reference dist/ alone', (outdir) => {
+    const before = stamp();
+    const r = run(outdir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('set CDK8S_OUTDIR to the folder to write, other than the reference installation');
+    expect(stamp()).toBe(before);
   });
 });

@@ -35,6 +35,29 @@ describe('swc-register', () => {
     expect(fs.readdirSync(cache).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('reports the line of the TypeScript source in a stack trace, from the cache too', () => {
+    const file = path.join(tmp, 'throws.ts');
+    fs.writeFileSync(file, [
+      'interface Shape {',
+      '  readonly a: number;',
+      '  readonly b: string;',
+      '}',
+      'type Alias = Shape | undefined;',
+      'const shape: Alias = { a: 1, b: "x" };',
+      'function fail(s: Alias): never {',
+      '  throw new Error(`bad ${s?.a}`);', // line 8
+      '}',
+      'fail(shape);',
+    ].join('\n'));
+    const cache = path.join(tmp, 'cache-maps');
+    for (const _ of [1, 2]) {
+      const r = spawnSync(process.execPath, ['-r', REGISTER, file], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', SWC_REGISTER_CACHE: cache } });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain(`${file}:8:`);
+      expect(r.stderr).toContain(`${file}:10:`);
+    }
+  });
+
   it('still runs when the cache cannot be written', () => {
     const blocked = path.join(tmp, 'not-a-dir');
     fs.writeFileSync(blocked, '');

@@ -10,7 +10,7 @@
  */
 import * as path from 'path';
 import {
-  assertGitOpsEngine, Authelia, CertManager, DatabaseEnvStyles, DEFAULT_CAPACITY, Flux, ImageTags, IngressController, Longhorn, NovahostApp, Platform, PolicyException, Registry, SharedPostgres, SharedRedis, TraefikInstalls, withFluxControllers, withReserved,
+  Authelia, CertManager, DatabaseEnvStyles, DEFAULT_CAPACITY, Flux, ImageTags, IngressController, Longhorn, NovahostApp, Platform, PolicyException, Registry, SharedPostgres, SharedRedis, TraefikInstalls, withFluxControllers, withReserved,
 } from '../lib';
 
 /** The images of the apps; Flux rewrites their tags here (see docs/image-automation.md). */
@@ -112,10 +112,10 @@ export const POLICY_EXCEPTIONS: readonly PolicyException[] = [
 ];
 
 if (require.main === module) {
-  if (!process.env.CDK8S_OUTDIR) {
-    console.error('examples/private-cloud.ts: set CDK8S_OUTDIR to the folder to write (it must not be the reference installation\'s dist/)');
+  const reference = path.resolve(__dirname, '..', 'dist');
+  if (!process.env.CDK8S_OUTDIR || path.resolve(process.env.CDK8S_OUTDIR) === reference) {
+    console.error(`examples/private-cloud.ts: set CDK8S_OUTDIR to the folder to write, other than the reference installation's ${path.relative(process.cwd(), reference) || 'dist'}/ (e.g. CDK8S_OUTDIR=clusters/private-cloud)`);
     process.exit(1);
   }
-  assertGitOpsEngine(platform);
-  platform.synth();
+  platform.synth(); // checks that exactly one GitOps engine is declared before it writes
 }

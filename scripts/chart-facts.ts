@@ -304,6 +304,17 @@ function facts(set: string, r: Release, chartDirPath: string, rendered: Rendered
 // ---------------------------------------------------------------- main
 
 function main(): void {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(`usage: npm run chart-facts [-- --charts <mirror dir>] [--set <values set>]... [--out <dir>]
+
+Renders the pinned third-party charts with the values the platform passes (helm template, as the
+GitOps engines do) and records what they render under facts/charts/<values set>/<release>.json.
+  --charts <dir>   read the charts from a local mirror (<chart>-<version>/<chart>/) instead of helm pull
+  --set <name>     only this values set (repeatable; known: ${VALUES_SETS.map((v) => v.name).join(', ')})
+  --out <dir>      write here instead of facts/charts
+Helm: $HELM, else helm on PATH.`);
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const helm = process.env.HELM || 'helm';
   const helmVersion = run(helm, ['version', '--template', '{{.Version}}']).trim();

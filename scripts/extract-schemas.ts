@@ -18,6 +18,14 @@ import * as ts from 'typescript';
 import { parse } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '..');
+if (process.argv[2] === '--help' || process.argv[2] === '-h') {
+  console.log(`usage: npm run extract-schemas [-- <shared folder>]
+
+Regenerates __tests__/schemas/ (built-in kinds from kubernetes-models, CRD schemas, Helm chart
+values and their schemas) from a folder holding crds/ and charts/ (default ../shared, beside the
+repository). Run after bumping kubernetes-models, a CRD or a chart; review and commit the diff.`);
+  process.exit(0);
+}
 const SHARED = path.resolve(process.argv[2] ?? path.join(ROOT, '..', 'shared'));
 const OUT = path.join(ROOT, '__tests__', 'schemas');
 

@@ -17,6 +17,10 @@ export function withBlock(readme: string, begin: string, end: string, body: stri
 
 /** Writes the block, or with `--check` exits 1 when it is stale. */
 export function writeOrCheck(name: string, update: (readme: string) => string): void {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(`usage: npm run ${name} [-- --check]\n\nWrites the README's generated ${name} block (between its marker comments); with --check it\nonly reports, exit 1, whether the block is stale.`);
+    return;
+  }
   const current = fs.readFileSync(README, 'utf8');
   const next = update(current);
   if (process.argv.includes('--check')) {

@@ -1,6 +1,7 @@
 // Runs TypeScript on the synth path without loading the TypeScript compiler: ts-node needs
 // `typescript` (≈0.5 s to load) even when it transpiles with swc. Types are checked by
-// `npm run typecheck` / `npm test`, never here. Used by cdk8s.yaml and `npm run synth`.
+// `npm run plan` (incrementally, first), `npm run typecheck` and `npm test`, never here. Used by
+// cdk8s.yaml and `npm run synth`.
 //
 // Transpiled files are cached by content (node_modules/.cache/swc-register, or
 // $SWC_REGISTER_CACHE): a synth whose sources did not change reads JavaScript and never loads
@@ -10,8 +11,12 @@ const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 
+// Inline source maps, and Node told to read them: a stack trace names the line of the .ts file,
+// not of the transpiled JavaScript (where removed types shift everything below them).
+process.setSourceMapsEnabled(true);
 const options = {
   jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+  sourceMaps: 'inline',
   module: { type: 'commonjs' },
   swcrc: false,
   configFile: false,

@@ -4,7 +4,7 @@ import { IConstruct } from 'constructs';
 import { credentialShape, isSecretLiteral } from '../checks/policies/no-secret-literals';
 import { NameRules } from '../core/names';
 import { propKeys, PropChecks } from '../core/validate';
-import type { CacheOptions, CacheProvider, DatabaseEnvStyle, DatabaseOptions, DatabaseProvider } from '../core/handles';
+import type { CacheOptions, CacheProvider, DatabaseEnvStyle, DatabaseOptions, DatabaseProvider, SecretValue } from '../core/handles';
 import type { ResourceSpec } from '../core/security';
 
 /** How Kubernetes checks a container. */
@@ -39,6 +39,11 @@ export interface ServiceRoute {
 export interface SecretEnvSource {
   readonly secret: string;
   readonly key: string;
+  /**
+   * How `npm run secrets` makes the value; two Secrets share one only by declaring it.
+   * @default - provided from `$<NAMESPACE>_<SECRET>_<KEY>` (namespace not repeated), one per app
+   */
+  readonly value?: SecretValue;
 }
 
 /** One service of an app: a Deployment behind a Service. */
@@ -149,7 +154,7 @@ const ROUTE_KEYS = propKeys<ServiceRoute>({ path: true, host: true, stripPrefix:
 const PROBE_KEYS = propKeys<ProbeSpec>({ httpPath: true, tcp: true, exec: true, initialDelaySeconds: true, periodSeconds: true, failureThreshold: true });
 const RESOURCE_KEYS = propKeys<ResourceSpec>({ cpuRequest: true, memoryRequest: true, cpuLimit: true, memoryLimit: true });
 const METRICS_KEYS = propKeys<AppMetrics>({ port: true, path: true });
-const SECRET_REF_KEYS = propKeys<SecretEnvSource>({ secret: true, key: true });
+const SECRET_REF_KEYS = propKeys<SecretEnvSource>({ secret: true, key: true, value: true });
 
 /** Kubernetes' env var names (C identifiers, what every shell can expand). */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -216,6 +221,10 @@ function checkService(v: PropChecks, svc: unknown): void {
     const r = ref as unknown as SecretEnvSource;
     v.string(`secretEnv.${key}.secret`, r.secret, { required: true, rule: NameRules.DNS1123_SUBDOMAIN });
     v.string(`secretEnv.${key}.key`, r.key, { required: true, pattern: SECRET_KEY, what: 'a Secret key (letters, digits, "-", "_", ".")' });
+    const value = r.value as { kind?: unknown } | undefined;
+    if (value !== undefined && !(value && (value.kind === 'generated' || value.kind === 'provided'))) {
+      v.report(`secretEnv.${key}.value`, value, 'is not a SecretValue', "use { kind: 'generated' } (optionally length, group) or { kind: 'provided', env: 'VARIABLE' }");
+    }
   }
   (v.strings('envFromSecrets', s.envFromSecrets) ?? []).forEach((n, i) => v.string(`envFromSecrets[${i}]`, n, { rule: NameRules.DNS1123_SUBDOMAIN }));
   if (v.object('resources', s.resources, RESOURCE_KEYS)) {

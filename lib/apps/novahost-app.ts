@@ -22,6 +22,7 @@ import {
 } from '../core/security';
 import { declareSecrets } from '../core/secrets';
 import { availability } from './availability';
+import { defaultEnvName } from '../checks/secrets/inventory';
 
 /** What other constructs may know of one service. */
 export interface AppService {
@@ -255,7 +256,7 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
         name: ref.secret,
         key: ref.key,
         description: `${this.appName}/${name} reads it as ${key}`,
-        value: { kind: 'provided', env: key },
+        value: ref.value ?? { kind: 'provided', env: defaultEnvName({ name: ref.secret.startsWith(`${this.namespace}-`) ? ref.secret : `${this.namespace}-${ref.secret}`, key: ref.key }) },
       });
     }
     if (svc.database) {

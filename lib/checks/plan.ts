@@ -1,6 +1,9 @@
 // What a change to main.ts does to the cluster, from two synthesized trees; blocks destructive
 // changes.
 import { parseMemory } from '../core/quantity';
+import { diff, equal, get } from './plan-diff';
+
+export { diff } from './plan-diff';
 
 /**
  * What a change to main.ts does to the cluster, from two synthesized trees (`dist/` at a Git ref
@@ -22,7 +25,10 @@ export interface PlanOptions {
 export interface ObjectChange {
   /** `<namespace>/<Kind>/<name>`. */
   readonly object: string;
-  /** `path: before -> after`, one per changed field. */
+  /**
+   * `path: before -> after`, one per changed field; a multi-line value adds its line diff on the
+   * following lines of the same entry (`  - old`, `  + new`, `  @@ line N @@`).
+   */
   readonly changes: readonly string[];
 }
 
@@ -52,7 +58,13 @@ export interface Plan {
   readonly namespaces: readonly NamespacePlan[];
   readonly destructive: readonly DestructiveChange[];
   readonly warnings: readonly PlanWarning[];
-  /** Some destructive change is not allowed: the CLI exits non-zero. */
+  /**
+   * `allow` entries that name no destructive change of this plan (a typo, a wrong case: names
+   * match exactly, case-sensitively), with the case-insensitive match if there is one. Each one
+   * blocks: an allow that matches nothing would otherwise pass silently.
+   */
+  readonly unmatchedAllows: ReadonlyArray<{ readonly allow: string; readonly didYouMean?: string }>;
+  /** Some destructive change is not allowed, or an allow entry matches nothing: the CLI exits non-zero. */
   readonly blocked: boolean;
 }
 
@@ -145,7 +157,14 @@ export function plan(before: Manifests, after: Manifests, options: PlanOptions =
     .map(([namespace, f]) => ({ namespace, added: f.added.sort(), changed: f.changed.sort((x, y) => x.object.localeCompare(y.object)), removed: f.removed.sort(), renamed: f.renamed }))
     .filter((n) => n.added.length || n.changed.length || n.removed.length || n.renamed.length);
   const marked = destructive.map((d) => ({ ...d, allowed: !!options.allowDestructive || allow.has(d.object) }));
-  return { namespaces, destructive: marked, warnings, blocked: marked.some((d) => !d.allowed) };
+  const unmatchedAllows = [...allow].filter((x) => !destructive.some((d) => d.object === x)).map((x) => ({
+    allow: x,
+    ...(() => {
+      const near = destructive.find((d) => d.object.toLowerCase() === x.toLowerCase());
+      return near ? { didYouMean: near.object } : {};
+    })(),
+  }));
+  return { namespaces, destructive: marked, warnings, unmatchedAllows, blocked: marked.some((d) => !d.allowed) || unmatchedAllows.length > 0 };
 }
 
 function orphanNote(obj: any): string {
@@ -167,8 +186,26 @@ function looksRenamed(r: Entry, x: Entry): boolean {
   return Object.keys(strip(r.obj)).some((k) => k === 'spec' || k === 'data') && renamedBody === JSON.stringify(strip(x.obj));
 }
 
+/**
+ * Why the GitOps engine replaces this object itself on every change, so a changed immutable field
+ * is not destructive; undefined when it does not. Argo CD deletes a hook with the
+ * `BeforeHookCreation` delete policy before it creates the new one (the provisioning Job);
+ * Flux replaces an object annotated `kustomize.toolkit.fluxcd.io/force: enabled`.
+ */
+export function replacedByEngine(obj: any): string | undefined {
+  const a: Record<string, string> = obj?.metadata?.annotations ?? {};
+  const policies = (a['argocd.argoproj.io/hook-delete-policy'] ?? '').split(',').map((p) => p.trim());
+  if (a['argocd.argoproj.io/hook'] && policies.includes('BeforeHookCreation')) {
+    return `an Argo CD ${a['argocd.argoproj.io/hook']} hook with BeforeHookCreation: Argo CD deletes and recreates it on every sync`;
+  }
+  if (a['kustomize.toolkit.fluxcd.io/force'] === 'enabled') return 'kustomize.toolkit.fluxcd.io/force: enabled: Flux replaces it';
+  return undefined;
+}
+
 function immutableChanges(before: any, after: any): string[] {
   const out: string[] = [];
+  // Jobs (and other kinds) the engine recreates anyway: only their Kubernetes-level fields matter.
+  if (replacedByEngine(after) && before.kind === 'Job') return out;
   for (const field of IMMUTABLE_FIELDS[before.kind] ?? []) {
     if (!equal(get(before, field), get(after, field))) {
       out.push(`${field} is immutable: Argo CD can only apply the change by deleting and recreating the ${before.kind}`);
@@ -243,74 +280,6 @@ function droppedDatabases(before: Map<string, Entry>, after: Map<string, Entry>)
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Field-level diff.
-// ---------------------------------------------------------------------------------------------
-
-function get(obj: any, path: string): any {
-  return path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), obj);
-}
-
-function equal(x: unknown, y: unknown): boolean {
-  return JSON.stringify(sortKeys(x)) === JSON.stringify(sortKeys(y));
-}
-
-function sortKeys(v: any): any {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
-  return v;
-}
-
-function key(path: string, k: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}["${k}"]`;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** Arrays of objects with unique `name`s (containers, ports, env, volumes) compare by name. */
-function byName(list: unknown[]): Map<string, unknown> | undefined {
-  if (!list.every((x) => isObject(x) && typeof x.name === 'string')) return undefined;
-  const m = new Map(list.map((x) => [(x as any).name as string, x]));
-  return m.size === list.length ? m : undefined;
-}
-
-const MAX_VALUE = 80;
-
-function show(v: unknown): string {
-  if (v === undefined) return '(none)';
-  if (typeof v === 'string') {
-    if (v.includes('\n')) return `(${v.split('\n').length} lines)`;
-    return v.length > MAX_VALUE ? `${v.slice(0, MAX_VALUE - 1)}…` : v;
-  }
-  const s = JSON.stringify(v);
-  return s.length > MAX_VALUE ? `${s.slice(0, MAX_VALUE - 1)}…` : s;
-}
-
-/** `path: before -> after` for each changed leaf (multi-line strings as line counts). */
-export function diff(x: unknown, y: unknown, path = ''): string[] {
-  if (equal(x, y)) return [];
-  // A new or removed map shows its keys (annotations, resources); a new list element stays whole.
-  const inElement = path.endsWith(']');
-  const expandable = (v: unknown): boolean => isObject(v) || (Array.isArray(v) && v.length > 0 && !!byName(v));
-  if (!inElement && x === undefined && expandable(y)) return diff(Array.isArray(y) ? [] : {}, y, path);
-  if (!inElement && y === undefined && expandable(x)) return diff(x, Array.isArray(x) ? [] : {}, path);
-  if (isObject(x) && isObject(y)) {
-    return [...new Set([...Object.keys(x), ...Object.keys(y)])].sort().flatMap((k) => diff(x[k], y[k], key(path, k)));
-  }
-  if (Array.isArray(x) && Array.isArray(y)) {
-    const mx = byName(x);
-    const my = byName(y);
-    if (mx && my) {
-      const names = [...new Set([...mx.keys(), ...my.keys()])];
-      return names.flatMap((n) => diff(mx.get(n), my.get(n), `${path}[${n}]`));
-    }
-    if (x.length === y.length && x.some((v) => typeof v === 'object')) return x.flatMap((v, i) => diff(v, y[i], `${path}[${i}]`));
-  }
-  return [`${path}: ${show(x)} -> ${show(y)}`];
-}
-
 /** The plan for people: per namespace, then what is destructive, then warnings and a summary. */
 export function formatPlan(p: Plan): string {
   const lines: string[] = [];
@@ -319,7 +288,7 @@ export function formatPlan(p: Plan): string {
     for (const o of n.added) lines.push(`  + ${o}`);
     for (const c of n.changed) {
       lines.push(`  ~ ${c.object}`);
-      for (const ch of c.changes) lines.push(`      ${ch}`);
+      for (const ch of c.changes) lines.push(...ch.split('\n').map((l, i) => `${i ? '        ' : '      '}${l}`));
     }
     for (const r of n.renamed) lines.push(`  > ${r.from} renamed to ${r.to}`);
     for (const o of n.removed) lines.push(`  - ${o}`);
@@ -337,7 +306,10 @@ export function formatPlan(p: Plan): string {
     ? `Plan: ${count((n) => n.added.length)} to add, ${count((n) => n.changed.length)} to change, ${count((n) => n.removed.length)} to remove, ${count((n) => n.renamed.length)} renamed; ${p.destructive.length} destructive.`
     : 'No changes.';
   lines.push('', summary);
-  if (p.blocked) {
+  for (const u of p.unmatchedAllows) {
+    lines.push(`Unmatched: --allow ${u.allow} names no destructive change of this plan (names match exactly, case-sensitively)${u.didYouMean ? `; did you mean --allow ${u.didYouMean}?` : ''}`);
+  }
+  if (p.destructive.some((d) => !d.allowed)) {
     const refs = p.destructive.filter((d) => !d.allowed).map((d) => `--allow ${d.object}`);
     lines.push(`Blocked: review the destructive changes above, then rerun with ${[...new Set(refs)].join(' ')} (or --allow-destructive).`);
   }

@@ -28,11 +28,13 @@ export function kubectlScript(inventory: readonly InventorySecret[]): string {
     'exists() { kubectl -n "$1" get secret "$2" >/dev/null 2>&1; }',
     '# existing NAMESPACE SECRET KEY: the value a Secret already holds, or nothing.',
     'existing() { local k="${3//./\\\\.}"; kubectl -n "$1" get secret "$2" -o "jsonpath={.data.$k}" 2>/dev/null | base64 -d 2>/dev/null || true; }',
-    '# provided VARIABLE DESCRIPTION: the variable from the environment, else asked for (not echoed).',
+    '# provided VARIABLE DESCRIPTION: the variable from the environment, else asked for on the',
+    '# terminal (not echoed). The prompt reads /dev/tty, not stdin: stdin is the script itself when',
+    '# it is piped to bash.',
     'provided() {',
     '  if [ -z "${!1:-}" ]; then',
-    '    [ -t 0 ] || { echo "missing $1 ($2): set it in the environment" >&2; exit 1; }',
-    '    read -rsp "$1 ($2): " "$1"; echo >&2',
+    '    { : </dev/tty; } 2>/dev/null || { echo "missing $1 ($2): set it in the environment (there is no terminal to ask on)" >&2; exit 1; }',
+    '    IFS= read -rsp "$1 ($2): " "$1" </dev/tty; echo >&2',
     '  fi',
     '  [ -n "${!1}" ] || { echo "$1 is empty" >&2; exit 1; }',
     '}',
@@ -53,7 +55,9 @@ export function kubectlScript(inventory: readonly InventorySecret[]): string {
         g.members.push([s, k.key]);
         groups.set(variable, g);
       } else {
-        provided.set(variable, k.description);
+        // One variable, one value: every Secret key that reads it is named in the prompt.
+        const what = `Secret ${s.namespace}/${s.name} key ${k.key}, read by ${k.usedBy.length ? k.usedBy.join(', ') : 'a chart or controller'}: ${k.description}`;
+        provided.set(variable, provided.has(variable) ? `${provided.get(variable)}; and ${what}` : what);
       }
     }
   }
@@ -65,7 +69,7 @@ export function kubectlScript(inventory: readonly InventorySecret[]): string {
 
   for (const s of inventory) {
     const needs = s.type === 'kubernetes.io/dockerconfigjson'
-      ? dockerVariables(s).map(([v, what]) => { provided.set(v, `registry ${what} for ${s.namespace}/${s.name}`); return v; })
+      ? dockerVariables(s).map(([v, what]) => { provided.set(v, `registry ${what} for Secret ${s.namespace}/${s.name}, read by ${s.keys[0].usedBy.join(', ') || 'a chart or controller'}`); return v; })
       : [...new Set(s.keys.filter((k) => k.value.kind === 'provided').map((k) => valueVariable(s, k)))];
     const create = s.type === 'kubernetes.io/dockerconfigjson'
       ? dockerRegistry(s)

@@ -1,0 +1,25 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The package's npm scripts as a user runs them, with --help. */
+const ROOT = path.join(__dirname, '..');
+const scripts: Record<string, string> = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts;
+const env = { ...process.env, NODE_OPTIONS: '', CDK8S_CHECK_UPGRADE: 'false' };
+const npm = (cwd: string, ...args: string[]) => spawnSync('npm', ['run', '-s', ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+
+describe('npm scripts', () => {
+  // Every script that runs one of scripts/*.ts answers --help, at once, without doing its work.
+  const clis = Object.entries(scripts).filter(([, cmd]) => /scripts\/[\w-]+\.ts/.test(cmd)).map(([name]) => name);
+  it('includes every command-line script', () => {
+    expect(clis).toEqual(expect.arrayContaining(['bench', 'plan', 'secrets', 'postgres-restore', 'extract-schemas']));
+  });
+
+  it.each(clis)('%s --help prints its usage and exits 0', (name) => {
+    const r = npm(ROOT, name, '--', '--help');
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    // Only the usage: bench's run (a table of timings) never starts.
+    expect(r.stdout).toMatch(/^usage: /);
+    expect(r.stdout).not.toContain('| route |');
+  });
+});
