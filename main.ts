@@ -21,6 +21,8 @@ export const platform = new Platform({
     region: 'fra1',
     pools: [{ name: 'default', size: 's-2vcpu-4gb', count: 3 }],
     loadBalancer: { name: 'novahost-ingress', hostname: 'ingress.shakalabs.com' },
+    // Builds push to DigitalOcean Container Registry (registry.digitalocean.com/novahost).
+    containerRegistry: 'novahost',
   }),
 });
 
@@ -73,11 +75,11 @@ const builds = new BuildsNamespace(platform, 'builds', {
   builderClients: [novahost.service('build-server')],
   maxConcurrentBuilds: 1, // 4 GB nodes: a build's share must fit one node beside the rest
 });
-BuildJob.template(builds, 'default', { pushSecret: 'registry-push', cache: { registry: 'ghcr.io/shakalabs/novahost-build-cache:buildcache' } });
+BuildJob.template(builds, 'default', { cache: { registry: 'registry.digitalocean.com/novahost/build-cache:buildcache' } });
 if (SMOKE_TEST_BUILD) {
   new BuildJob(builds, 'smoke-test', {
     source: { gitUrl: 'https://github.com/shakalabs/novahost-infra.git', ref: 'main', subdirectory: 'examples/smoke-build' },
-    destination: { image: 'ghcr.io/shakalabs/novahost-smoke-test:0.1.0', pushSecret: 'registry-push' },
+    destination: { image: 'registry.digitalocean.com/novahost/smoke-test:0.1.0' },
     artifacts: { endpoint: 'https://fra1.digitaloceanspaces.com', bucket: 'novahost-artifacts', prefix: 'smoke/', credentialsSecret: 'artifact-store', path: '/artifacts' },
   });
 }

@@ -1,5 +1,5 @@
 import {
-  CertManager, ClusterProfiles, DigitalOcean, formatPlacementTable, NovahostApp, placementReport, SharedPostgres, SharedRedis,
+  BuildJob, BuildsNamespace, CertManager, ClusterProfiles, DigitalOcean, formatPlacementTable, NovahostApp, placementReport, SharedPostgres, SharedRedis,
 } from '../../lib';
 import { Consumer } from '../../lib/checks/capacity';
 import { ALL_POLICIES, runPolicies } from '../../lib';
@@ -207,5 +207,34 @@ describe('the Kubernetes API server, as the only API egress', () => {
     expect(() => ClusterProfiles.managed({ pools: [{ name: 'a', count: 2, allocatable: { cpu: '2', memory: '4Gi' } }], dataStorageClass: 'retained', apiServer: { cidrs: [], ports: [443] } }))
       .toThrow(/managed\.apiServer\.cidrs \[\] names no address of the API server\. Fix: record them: kubectl get endpointslice/);
     expect(() => ClusterProfiles.k3sNode({ cpu: '2', memory: '4Gi', apiServerCidrs: ['0.0.0.0/0'] })).toThrow(/k3sNode\.apiServerCidrs\[0\] "0\.0\.0\.0\/0" is not an IPv4 CIDR narrower than \/0/);
+  });
+});
+
+describe('DigitalOcean Container Registry', () => {
+  const withDocr = () => ClusterProfiles.doks({ region: 'fra1', pools: [{ size: 's-2vcpu-4gb', count: 3 }], loadBalancer: { hostname: 'ingress.example.com' }, containerRegistry: 'acme' });
+
+  it('is where builds push unless they name another push Secret', () => {
+    const platform = routedPlatform({ cluster: withDocr() });
+    const builds = new BuildsNamespace(platform, 'builds');
+    const template = BuildJob.template(builds, 'default', {});
+    expect(template.secretReferences[0]).toMatchObject({ namespace: 'builds', name: 'docr-push', type: 'kubernetes.io/dockerconfigjson' });
+    expect(template.secretReferences[0].description).toContain('doctl registry docker-config --read-write acme');
+    const own = BuildJob.template(builds, 'own', { pushSecret: 'ghcr-push' });
+    expect(own.secretReferences[0].name).toBe('ghcr-push');
+  });
+
+  it('gives pods whose image is in it the pull Secret its Kubernetes integration creates', () => {
+    const platform = routedPlatform({ cluster: withDocr() });
+    const app = new NovahostApp(platform, 'wiki', { services: { web: { ...WEB, image: 'registry.digitalocean.com/acme/wiki:1.0.0' }, other: { ...WEB, route: { path: '/x' } } } });
+    const out = synthesize(platform);
+    expect(findObject(out.wiki, 'Deployment', 'web').spec.template.spec.imagePullSecrets).toEqual([{ name: 'registry-acme' }]);
+    expect(findObject(out.wiki, 'Deployment', 'other').spec.template.spec.imagePullSecrets).toBeUndefined();
+    expect(app.secretReferences).toContainEqual(expect.objectContaining({ namespace: 'wiki', name: 'registry-acme', type: 'kubernetes.io/dockerconfigjson' }));
+  });
+
+  it('fails when a build names no push Secret and the cluster has no registry', () => {
+    const platform = routedPlatform();
+    const builds = new BuildsNamespace(platform, 'builds');
+    expect(() => BuildJob.template(builds, 'default', {})).toThrow(/pushSecret \(unset\) is required: the cluster profile names no container registry to push to/);
   });
 });

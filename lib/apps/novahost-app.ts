@@ -118,11 +118,26 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
 
   private readonly secretRefs = new Map<string, SecretKeyReference>();
 
+  /**
+   * The pull Secret of the cluster's own registry when the image is in it (DOCR on DOKS): the
+   * services' own ServiceAccounts do not get the one the registry integration adds to `default`.
+   */
+  private registryPullSecret(image: string): string | undefined {
+    const registry = this.platform.cluster.containerRegistry;
+    if (!registry || !image.startsWith(`${registry.server}/`)) return undefined;
+    this.secretRefs.set(`${registry.pullSecret}/.dockerconfigjson`, {
+      namespace: this.namespace, name: registry.pullSecret, key: '.dockerconfigjson', type: 'kubernetes.io/dockerconfigjson',
+      description: registry.pullSecretHowTo, value: { kind: 'provided', env: 'DOCR_PULL_DOCKERCONFIGJSON' },
+    });
+    return registry.pullSecret;
+  }
+
   private addService(name: string, svc: AppServiceProps, app: NovahostAppProps): void {
     const scope = new Construct(this, name);
     const field = (f: string) => `services.${name}.${f}`;
     checkName(this, 'services key', name, NameRules.DNS1035_LABEL);
     const image = pinnedImage(this, field('image'), svc.image);
+    const pullSecret = this.registryPullSecret(image.ref);
     // Ports, replicas, paths and the rest were checked by checkAppProps (./app-props.ts).
     const metricsPort = svc.metrics?.port ?? svc.port;
     // Routed services get the cluster's default (2 on a node pool, so a drain keeps them up).
@@ -160,6 +175,7 @@ export class NovahostApp extends NamespacedConstruct implements ServiceConsumer 
             serviceAccountName: name,
             automountServiceAccountToken: automountToken,
             enableServiceLinks: false,
+            imagePullSecrets: pullSecret ? [{ name: pullSecret }] : undefined,
             securityContext: svc.port < 1024
               // Binding a port below 1024 without NET_BIND_SERVICE: the safe sysctl allowed by
               // restricted Pod Security lets a non-root process do it.

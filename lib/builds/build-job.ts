@@ -17,6 +17,7 @@ import { pinnedImage } from '../core/image';
 import { checkName, NameRules, standardLabels } from '../core/names';
 import { ResourceSpec } from '../core/security';
 import { declareSecrets } from '../core/secrets';
+import { Platform } from '../core/platform';
 
 export { BuildContainers, BuildImages, DEFAULT_BUILD_IMAGES } from './job-spec';
 export { BuildInputs, fillTemplate, TemplatePlaceholders } from './inputs';
@@ -37,8 +38,11 @@ export interface BuildSource {
 export interface BuildDestination {
   /** `registry/repository:tag` to push. */
   readonly image: string;
-  /** Secret of type kubernetes.io/dockerconfigjson in the builds namespace, with push rights. */
-  readonly pushSecret: string;
+  /**
+   * Secret of type kubernetes.io/dockerconfigjson in the builds namespace, with push rights.
+   * @default - the cluster profile's container registry push Secret (DOCR on DOKS)
+   */
+  readonly pushSecret?: string;
 }
 
 /** Files of the built image uploaded to S3-compatible storage after the push. */
@@ -106,8 +110,8 @@ export interface BuildJobProps extends BuildOptions {
 }
 
 export interface BuildJobTemplateProps extends BuildOptions {
-  /** Push Secret of every build launched from the template (see BuildDestination.pushSecret). */
-  readonly pushSecret: string;
+  /** Push Secret of every build launched from the template (see BuildDestination.pushSecret). @default - the cluster profile's container registry push Secret */
+  readonly pushSecret?: string;
   /** Build context of every build. @default '.' */
   readonly subdirectory?: string;
   /** @default 'Dockerfile' */
@@ -210,7 +214,7 @@ export class BuildJobTemplate extends Construct {
 }
 
 interface CommonInputs {
-  readonly pushSecret: string;
+  readonly pushSecret: string | undefined;
   readonly subdirectory?: string;
   readonly dockerfile?: string;
 }
@@ -223,7 +227,13 @@ function resolveCommon(scope: Construct, builds: BuildsNamespace, props: BuildOp
   if (!(builds instanceof BuildsNamespace)) {
     throw configError(scope, { field: 'scope', value: String(builds), problem: 'is not a BuildsNamespace', fix: 'create builds inside the builds namespace: new BuildJob(builds, id, {...})' });
   }
-  const pushSecret = checkName(scope, scope instanceof BuildJob ? 'destination.pushSecret' : 'pushSecret', c.pushSecret, NameRules.DNS1123_SUBDOMAIN);
+  const pushField = scope instanceof BuildJob ? 'destination.pushSecret' : 'pushSecret';
+  // Unset: the cluster's own registry (DOCR on DOKS) is where builds push.
+  const registry = Platform.of(scope).cluster.containerRegistry;
+  if (c.pushSecret === undefined && !registry) {
+    throw configError(scope, { field: pushField, value: undefined, problem: 'is required: the cluster profile names no container registry to push to', fix: 'name a kubernetes.io/dockerconfigjson Secret with push rights, or give the profile a containerRegistry' });
+  }
+  const pushSecret = checkName(scope, pushField, c.pushSecret ?? registry!.pushSecret, NameRules.DNS1123_SUBDOMAIN);
   const contextDir = c.subdirectory === undefined || c.subdirectory === '.'
     ? '.'
     : checkInput(scope, fieldOf(scope, 'subdirectory'), c.subdirectory.replace(/\/+$/, ''), BuildInputs.RELATIVE_PATH);
@@ -256,7 +266,7 @@ function resolveCommon(scope: Construct, builds: BuildsNamespace, props: BuildOp
     namespace: builds.namespace,
     name: pushSecret,
     key: '.dockerconfigjson',
-    description: 'registry credentials with push rights (type kubernetes.io/dockerconfigjson), provided by you',
+    description: registry && pushSecret === registry.pushSecret ? registry.pushSecretHowTo : 'registry credentials with push rights (type kubernetes.io/dockerconfigjson), provided by you',
     type: 'kubernetes.io/dockerconfigjson',
     value: { kind: 'provided', env: envName(pushSecret, '') },
   }];

@@ -1,6 +1,6 @@
 // Cluster profiles: what the platform runs on (a single k3s node, DigitalOcean Kubernetes with
 // node pools, a generic managed cluster), with each provider's facts in one place.
-import { ApiServerAccess, ClusterProfile, DEFAULT_SYSTEM_RESERVED, IngressExposure, NODE_NETWORK_CIDRS, NodePool } from '../core/cluster';
+import { ApiServerAccess, ClusterProfile, ContainerRegistry, DEFAULT_SYSTEM_RESERVED, IngressExposure, NODE_NETWORK_CIDRS, NodePool } from '../core/cluster';
 import { configError } from '../core/errors';
 import { checkName, NameRules } from '../core/names';
 import { cpuMillis, memoryBytes } from '../core/quantity';
@@ -92,6 +92,11 @@ export interface DoksProps {
   };
   /** @default DigitalOcean.NODE_RESERVE */
   readonly nodeReserve?: NodeResources;
+  /**
+   * Name of the DigitalOcean Container Registry builds push to and apps pull from (integrated
+   * with the cluster: `doctl kubernetes cluster registry add <cluster>`). @default - none
+   */
+  readonly containerRegistry?: string;
 }
 
 export interface ManagedClusterProps {
@@ -183,6 +188,7 @@ export const ClusterProfiles = {
       },
       // DOKS runs Cilium: the managed control plane is the `kube-apiserver` entity, on 443.
       apiServer: { cidrs: [], ports: [443], ciliumEntity: true },
+      containerRegistry: props.containerRegistry === undefined ? undefined : docr(props.containerRegistry),
       defaultReplicas: nodes > 1 ? 2 : 1,
     };
   },
@@ -208,6 +214,20 @@ export const ClusterProfiles = {
     };
   },
 } as const;
+
+/** DigitalOcean Container Registry: the registry's Kubernetes integration creates `registry-<name>` (read) in every namespace. */
+function docr(name: string): ContainerRegistry {
+  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name ?? '')) {
+    throw configError('cluster', { field: 'doks.containerRegistry', value: name, problem: 'is not a DigitalOcean Container Registry name', fix: 'use the name `doctl registry get` shows, e.g. "novahost"' });
+  }
+  return {
+    server: `registry.digitalocean.com/${name}`,
+    pushSecret: 'docr-push',
+    pushSecretHowTo: `push login for registry.digitalocean.com/${name}: \`doctl registry docker-config --read-write ${name}\` prints it`,
+    pullSecret: `registry-${name}`,
+    pullSecretHowTo: `pull login for registry.digitalocean.com/${name}; the registry's Kubernetes integration creates it in every namespace (\`doctl kubernetes cluster registry add <cluster>\`)`,
+  };
+}
 
 function doksPool(p: DoksPool, i: number): NodePool {
   const field = `doks.pools[${i}]`;

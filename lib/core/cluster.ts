@@ -63,6 +63,19 @@ export interface ApiServerAccess {
  */
 export const NODE_NETWORK_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'] as const;
 
+/** The cluster's own container registry: where builds push and apps pull (DigitalOcean Container Registry on DOKS). */
+export interface ContainerRegistry {
+  /** `registry.digitalocean.com/<name>`: the prefix of every image in it. */
+  readonly server: string;
+  /** dockerconfigjson Secret with push rights, in the builds namespace. */
+  readonly pushSecret: string;
+  /** How to create it, for the secrets table. */
+  readonly pushSecretHowTo: string;
+  /** dockerconfigjson Secret with pull rights in each app namespace (the registry's Kubernetes integration creates it). */
+  readonly pullSecret: string;
+  readonly pullSecretHowTo: string;
+}
+
 /** How the ingress controller's Service is exposed on this cluster. */
 export interface IngressExposure {
   readonly type: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
@@ -107,6 +120,8 @@ export interface ClusterProfile {
   readonly volumeUsdPerGiB?: number;
   readonly ingress: IngressExposure;
   readonly apiServer: ApiServerAccess;
+  /** The registry builds push to by default. @default - none: builds name their push Secret */
+  readonly containerRegistry?: ContainerRegistry;
   /** Replicas of a routed app service unless it says otherwise (1 on a single node, 2 on a pool). */
   readonly defaultReplicas: number;
 }
