@@ -1,6 +1,8 @@
 // Cluster profiles: what the platform runs on (a single k3s node, DigitalOcean Kubernetes with
 // node pools, a generic managed cluster), with each provider's facts in one place.
-import { ApiServerAccess, ClusterProfile, ContainerRegistry, DEFAULT_SYSTEM_RESERVED, IngressExposure, NODE_NETWORK_CIDRS, NodePool } from '../core/cluster';
+import {
+  ApiServerAccess, ClusterProfile, ContainerRegistry, DEFAULT_SYSTEM_RESERVED, IngressExposure, NODE_NETWORK_CIDRS, NodePool, singleNodeProfile,
+} from '../core/cluster';
 import { configError } from '../core/errors';
 import { checkName, NameRules } from '../core/names';
 import { cpuMillis, memoryBytes } from '../core/quantity';
@@ -124,15 +126,8 @@ export const ClusterProfiles = {
     checkResources('cluster', 'k3sNode', props);
     const apiServerCidrs = props.apiServerCidrs ?? NODE_NETWORK_CIDRS;
     apiServerCidrs.forEach((c, i) => checkCidr(`k3sNode.apiServerCidrs[${i}]`, c));
-    return {
-      kind: 'k3s',
-      description: `one k3s node, ${props.cpu} CPU / ${props.memory}`,
-      pools: [{ name: 'node', count: 1, allocatable: { cpu: props.cpu, memory: props.memory } }],
-      nodeReserve: props.reserve ?? DEFAULT_SYSTEM_RESERVED,
-      ingress: { type: 'LoadBalancer', annotations: {} },
-      apiServer: { cidrs: apiServerCidrs, ports: [6443] },
-      defaultReplicas: 1,
-    };
+    const node = singleNodeProfile({ cpu: props.cpu, memory: props.memory, systemReserved: props.reserve ?? DEFAULT_SYSTEM_RESERVED });
+    return { ...node, apiServer: { ...node.apiServer, cidrs: apiServerCidrs } };
   },
 
   /** DigitalOcean Kubernetes: node pools, retained block storage, a DigitalOcean load balancer. */
