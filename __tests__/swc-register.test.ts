@@ -65,4 +65,13 @@ describe('swc-register', () => {
     expect(run(path.join(blocked, 'cache'))).toEqual({ value: 3, loadedSwc: true });
     expect(run(path.join(blocked, 'cache'))).toEqual({ value: 3, loadedSwc: true });
   });
+
+  it('leaves source maps off for the synth runner unless a stack trace is asked for', () => {
+    const probe = path.join(tmp, 'synth.ts');
+    fs.writeFileSync(probe, 'console.log(JSON.stringify(process.sourceMapsEnabled));\n');
+    const run = (env: Record<string, string>, args: string[] = []) => spawnSync(process.execPath, ['-r', REGISTER, probe, ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', NOVAHOST_DEBUG: '', ...env } }).stdout.trim();
+    expect(run({})).toBe('false');
+    expect(run({ NOVAHOST_DEBUG: '1' })).toBe('true');
+    expect(run({}, ['--stack'])).toBe('true');
+  });
 });

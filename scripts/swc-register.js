@@ -12,8 +12,14 @@ const fs = require('fs');
 const path = require('path');
 
 // Inline source maps, and Node told to read them: a stack trace names the line of the .ts file,
-// not of the transpiled JavaScript (where removed types shift everything below them).
-process.setSourceMapsEnabled(true);
+// not of the transpiled JavaScript (where removed types shift everything below them). Reading
+// them costs every module load (decoding and parsing each map: about 0.15 s for lib/), so the
+// synth runner and the benchmark's platforms, which print no stack trace unless asked, skip it
+// unless one is asked for (NOVAHOST_DEBUG=1 or --stack).
+const entry = path.basename(process.argv[1] || '');
+const quiet = (entry === 'synth.ts' || entry === 'generated-platform.ts')
+  && process.env.NOVAHOST_DEBUG !== '1' && !process.argv.includes('--stack');
+if (!quiet) process.setSourceMapsEnabled(true);
 const options = {
   jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
   sourceMaps: 'inline',
