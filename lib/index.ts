@@ -54,6 +54,7 @@ export {
   POSTGRES_EXPORTER_IMAGE, POSTGRES_EXTENSIONS, PostgresDatabase, SharedPostgres, SOCKET_DIR, SQL_DIR,
   SUPERUSER,
 } from './data/postgres/shared-postgres';
+export { parseRestoreTime } from './data/postgres/restore-steps';
 export type {
   PostgresBackup, PostgresPointInTimeRecovery, PostgresRestoreDrill, PostgresS3Upload, PostgresSettings, PostgresStorage, SharedPostgresProps,
 } from './data/postgres/shared-postgres';

@@ -167,7 +167,7 @@ export function scratchDumpScript(o: ScratchDumpOptions): string {
   const opts = `-c config_file=${o.configFile} -c listen_addresses= -c unix_socket_directories=${o.socketDir} -c archive_mode=off -c port=5432`;
   return [
     prepareRecoveryScript(o).replace(/\n$/, ''),
-    `trap 'pg_ctl -D ${data} -m fast stop >/dev/null 2>&1 || true; rm -rf ${data}' EXIT`,
+    `trap "pg_ctl -D ${data} -m fast stop >/dev/null 2>&1 || true; rm -rf ${data}" EXIT`,
     `pg_ctl -D ${data} -l ${data}.log -w -t 3600 -o "${opts}" start || { cat ${data}.log >&2; exit 1; }`,
     `until [ "$(psql -X -A -t -h ${sock} -p 5432 -d postgres -c 'SELECT pg_is_in_recovery()')" = f ]; do`,
     `  pg_ctl -D ${data} status >/dev/null || { cat ${data}.log >&2; exit 1; }`,

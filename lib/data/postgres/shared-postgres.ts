@@ -12,6 +12,7 @@ import { DeriveStages } from '../../core/registry';
 import { declareSecrets } from '../../core/secrets';
 import { restrictedPodSecurityContext } from '../../core/security';
 import { restoreScript } from './backup';
+import { pointInTimeSteps, serverRestoreSteps } from './restore-steps';
 import { PostgresSettingValue } from './config';
 import { PostgresDatabase } from './database';
 import { PostgresServerParts } from './parts';
@@ -287,6 +288,25 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
       throw configError(this, { field: 'restoreCommand database', value: database, problem: 'is not a database of this server', fix: `use one of: ${[...this.databases.keys()].sort().join(', ')}` });
     }
     return restoreScript({ database, file, timescaledb: d.extensions.includes('timescaledb') });
+  }
+
+  /**
+   * The steps (shell, with this installation's names) that bring one database back as it was at
+   * `to`, from base backups and archived WAL, leaving the other databases as they are.
+   */
+  public pointInTimeRestore(database: string, to: Date): string {
+    if (!this.backup.enabled || !this.backup.pitr) {
+      throw configError(this, { field: 'backup.pitr', value: false, problem: 'is off, so there is no WAL archive to restore from', fix: 'restore the nightly dump instead (npm run postgres-restore -- <database>)' });
+    }
+    return pointInTimeSteps(this, database, to);
+  }
+
+  /** The steps that restore the whole server (off-site copy when uploads are on), to the end of the archive or to `to`. */
+  public serverRestore(to?: Date): string {
+    if (!this.backup.enabled || !this.backup.pitr) {
+      throw configError(this, { field: 'backup.pitr', value: false, problem: 'is off, so there is no base backup to restore from', fix: 'restore the nightly dumps into a new server instead' });
+    }
+    return serverRestoreSteps(this, to);
   }
 
 
