@@ -1,7 +1,7 @@
 import * as path from 'path';
 import {
-  ArgoCd, BuildJob, BuildsNamespace, CertManager, ClusterProfiles, ImageTags, IngressController, Monitoring, NovahostApp, Platform,
-  runSynth, SharedPostgres, SharedRedis,
+  ArgoCd, BuildJob, BuildsNamespace, CertManager, ClusterProfiles, DigitalOcean, ImageTags, IngressController, Monitoring, NovahostApp,
+  Platform, runSynth, SharedPostgres, SharedRedis,
 } from './lib';
 
 /** Set to true to run the builds smoke test once: a tiny image pushed, one artifact uploaded. */
@@ -32,7 +32,12 @@ const certManager = new CertManager(platform, 'cert-manager');
 // Prometheus, Grafana (grafana.shakalabs.com), Loki and Alloy; node-level collectors need a
 // privileged namespace, so they get their own.
 new Monitoring(platform, 'monitoring', { ingressController: traefik, certManager });
-const postgres = new SharedPostgres(platform, 'postgres', { metrics: true });
+// WAL archived every 5 minutes, daily base backups, nightly dumps and a restore drill; everything
+// also encrypted to a Spaces bucket in the cluster's region, for the way back from a lost cluster.
+const postgres = new SharedPostgres(platform, 'postgres', {
+  metrics: true,
+  backup: { s3: { endpoint: DigitalOcean.spacesEndpoint('fra1'), bucket: 'shakalabs-novahost-backups', credentialsSecret: 'postgres-backup-s3' } },
+});
 const redis = new SharedRedis(platform, 'redis', { metrics: true });
 
 const novahost = new NovahostApp(platform, 'novahost', {

@@ -122,7 +122,7 @@ describe('SharedPostgres', () => {
     for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) expect(probe.exec.command[0]).toBe('pg_isready');
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: 'RuntimeDefault' } });
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-    expect(c.volumeMounts.map((m: any) => m.mountPath).sort()).toEqual(['/etc/postgresql', '/tmp', '/var/lib/postgresql/data', '/var/run/postgresql']);
+    expect(c.volumeMounts.map((m: any) => m.mountPath).sort()).toEqual(['/backups', '/etc/postgresql', '/tmp', '/var/lib/postgresql/data', '/var/run/postgresql']);
     expect(c.resources.limits.memory).toBe('1Gi');
     expect(findObject(shared, 'Namespace', 'shared').metadata.labels['pod-security.kubernetes.io/enforce']).toBe(PodSecurity.RESTRICTED);
     const job = findObject(shared, 'Job', 'postgres-provision').spec.template.spec;
@@ -201,6 +201,7 @@ describe('SharedPostgres', () => {
     const { postgres } = setup();
     expect(postgres.secretReferences.map((r) => `${r.namespace}/${r.name}/${r.key}`)).toEqual([
       'shared/postgres-superuser/password',
+      'shared/postgres-replication/password',
       'shared/postgres-app-novahost/password',
       'novahost/novahost-postgres/password',
     ]);
@@ -214,10 +215,23 @@ describe('SharedPostgres', () => {
     ]);
   });
 
-  it('renders an S3 upload after the dump when asked', () => {
+  it('renders an encrypted S3 upload of every backup when asked, beside the server (the volume is ReadWriteOnce)', () => {
     const { platform } = setup({ backup: { s3: { endpoint: 'https://s3.example.com', bucket: 'backups', credentialsSecret: 's3-backup' } } });
-    const pod = findObject(synthesize(platform).shared, 'CronJob', 'postgres-backup').spec.jobTemplate.spec.template.spec;
-    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['dump']);
+    const shared = synthesize(platform).shared;
+    const cron = findObject(shared, 'CronJob', 'postgres-backup-upload');
+    expect(cron.spec.schedule).toBe('*/5 * * * *');
+    const pod = cron.spec.jobTemplate.spec.template.spec;
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['encrypt']);
+    expect(pod.initContainers[0].command[2]).toContain('gpg --batch');
+    expect(pod.volumes).toContainEqual({ name: 'encryption', secret: { secretName: 'postgres-backup-encryption', items: [{ key: 'passphrase', path: 'passphrase' }] } });
+    for (const name of ['postgres-backup', 'postgres-basebackup', 'postgres-backup-upload', 'postgres-restore-drill']) {
+      const spec = findObject(shared, 'CronJob', name).spec.jobTemplate.spec.template.spec;
+      expect([name, spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution]).toEqual([name, [
+        { labelSelector: { matchLabels: postgresPodLabels(shared) }, topologyKey: 'kubernetes.io/hostname' },
+      ]]);
+    }
+    // Only the upload reaches the internet; the dump no longer uploads in clear text.
+    expect(findObject(shared, 'CronJob', 'postgres-backup').spec.jobTemplate.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['dump']);
     expect(pod.containers[0].name).toBe('upload');
     expect(pod.containers[0].image).toBe(DEFAULT_S3_UPLOAD_IMAGE);
     // AWS CLI 2.23+ checksums break S3-compatible stores unless asked for only when required.
@@ -314,3 +328,7 @@ describe('SharedPostgres', () => {
     expect(sql.replace(/^--.*$/gm, '')).not.toMatch(/\bDROP\b|PW_A/i);
   });
 });
+
+function postgresPodLabels(shared: any[]): Record<string, string> {
+  return findObject(shared, 'StatefulSet', 'postgres').spec.selector.matchLabels;
+}

@@ -50,12 +50,13 @@ export type { CidrPeer, NetworkPeer, NetworkPort, PodPeer, TrafficRule } from '.
 export { toYaml, toYamlStream } from './core/yaml';
 export {
   ALPINE_POSTGRES_UID, ARGO_HOOK, ARGO_HOOK_DELETE_POLICY, BACKUP_DIR, CONFIG_DIR, DATA_MOUNT,
-  DEFAULT_POSTGRES_IMAGE, DEFAULT_S3_UPLOAD_IMAGE, METRICS_PORT, MONITOR_PASSWORD_ENV, MONITOR_ROLE, PGDATA, PORT, PORT_NAME,
+  DEFAULT_ENCRYPT_IMAGE, DEFAULT_POSTGRES_IMAGE, DEFAULT_S3_UPLOAD_IMAGE, METRICS_PORT, MONITOR_PASSWORD_ENV, MONITOR_ROLE, PGDATA, PORT, PORT_NAME,
   POSTGRES_EXPORTER_IMAGE, POSTGRES_EXTENSIONS, PostgresDatabase, SharedPostgres, SOCKET_DIR, SQL_DIR,
   SUPERUSER,
 } from './data/postgres/shared-postgres';
+export { parseRestoreTime } from './data/postgres/restore-steps';
 export type {
-  PostgresBackup, PostgresS3Upload, PostgresSettings, PostgresStorage, SharedPostgresProps,
+  PostgresBackup, PostgresPointInTimeRecovery, PostgresRestoreDrill, PostgresS3Upload, PostgresSettings, PostgresStorage, SharedPostgresProps,
 } from './data/postgres/shared-postgres';
 export {
   DEFAULT_REDIS_IMAGE, EvictionPolicies, HEALTH_CHECK_SCRIPT, Persistence, REDIS_EXPORTER_IMAGE, SharedRedis,

@@ -127,6 +127,58 @@ function unitTests(): UnitTest[] {
         ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup', schedule: '0 3 * * *', concurrency_policy: 'Forbid',
       }, 'Backup CronJob shared/postgres-backup has never succeeded'),
     ], '10m'),
+    t('RestoreDrillFailed', [
+      series('kube_job_owner', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', job_name: 'postgres-restore-drill-29100000', owner_kind: 'CronJob', owner_name: 'postgres-restore-drill', owner_is_controller: 'true' }, '1x10'),
+      series('kube_job_status_failed', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', job_name: 'postgres-restore-drill-29100000' }, '0 0 1x8'),
+      series('kube_job_owner', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', job_name: 'postgres-backup-29100000', owner_kind: 'CronJob', owner_name: 'postgres-backup', owner_is_controller: 'true' }, '1x10'),
+      series('kube_job_status_failed', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', job_name: 'postgres-backup-29100000' }, '0x10'),
+    ], [
+      silent('RestoreDrillFailed', '1m'),
+      fires('RestoreDrillFailed', '3m', { namespace: 'shared', owner_name: 'postgres-restore-drill' }, 'Restore drill shared/postgres-restore-drill failed'),
+    ]),
+    t('RestoreDrillNotRun', [
+      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-restore-drill' }, '0x180'),
+      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'other-restore-drill' }, '0+600x180'),
+    ], [
+      silent('RestoreDrillNotRun', '25h'),
+      fires('RestoreDrillNotRun', '27h', { namespace: 'shared', cronjob: 'postgres-restore-drill' }, 'Restore drill shared/postgres-restore-drill has not succeeded in 26 hours'),
+    ], '10m'),
+    t('PostgresWalArchivingFailing', [
+      series('pg_stat_archiver_failed_count', postgres, '0x5 1+1x30'),
+      series('pg_stat_archiver_failed_count', { ...postgres, pod: 'postgres-1' }, '3x35'),
+    ], [
+      silent('PostgresWalArchivingFailing', '5m'),
+      fires('PostgresWalArchivingFailing', '25m', postgres, `PostgreSQL shared/${postgres.pod} fails to archive WAL`),
+    ]),
+    // The server takes writes from 0 on; its last segment ages from 0 (archiving stopped), the
+    // idle one's too (no writes, nothing to archive).
+    t('PostgresWalArchiveStale', [
+      series('pg_stat_archiver_last_archive_age', postgres, '0+60x40'),
+      series('pg_stat_database_tup_inserted', { ...postgres, datid: '16384', datname: 'novahost' }, '0+100x40'),
+      series('pg_stat_database_tup_updated', { ...postgres, datid: '16384', datname: 'novahost' }, '0x40'),
+      series('pg_stat_database_tup_deleted', { ...postgres, datid: '16384', datname: 'novahost' }, '0x40'),
+      series('pg_stat_archiver_last_archive_age', { ...postgres, pod: 'postgres-1' }, '0+60x40'),
+      series('pg_stat_database_tup_inserted', { ...postgres, pod: 'postgres-1', datid: '16384', datname: 'novahost' }, '5x40'),
+      series('pg_stat_database_tup_updated', { ...postgres, pod: 'postgres-1', datid: '16384', datname: 'novahost' }, '0x40'),
+      series('pg_stat_database_tup_deleted', { ...postgres, pod: 'postgres-1', datid: '16384', datname: 'novahost' }, '0x40'),
+    ], [
+      silent('PostgresWalArchiveStale', '8m'),
+      { eval_time: '20m', alertname: 'PostgresWalArchiveStale', exp_alerts: [{ exp_labels: { ...postgres, severity: severity('PostgresWalArchiveStale') }, exp_annotations: { summary: `PostgreSQL shared/${postgres.pod} has archived no WAL for 20m 0s`, description: description('PostgresWalArchiveStale') } }] },
+    ]),
+    t('BackupVolumeShrankSharply', [
+      series('kubelet_volume_stats_used_bytes', { ...KUBELET, namespace: 'shared', persistentvolumeclaim: 'postgres-backups' }, '1000x60 400x60'),
+      series('kubelet_volume_stats_used_bytes', { ...KUBELET, namespace: 'shared', persistentvolumeclaim: 'data-postgres-0' }, '1000x60 400x60'),
+    ], [
+      silent('BackupVolumeShrankSharply', '50m'),
+      fires('BackupVolumeShrankSharply', '100m', { ...KUBELET, namespace: 'shared', persistentvolumeclaim: 'postgres-backups' }, 'Backups volume shared/postgres-backups lost more than half its data within a day'),
+    ]),
+    t('BackupUploadFailing', [
+      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup-upload' }, '0x30'),
+      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'other-backup-upload' }, '0+300x30'),
+    ], [
+      silent('BackupUploadFailing', '50m'),
+      fires('BackupUploadFailing', '80m', { namespace: 'shared', cronjob: 'postgres-backup-upload' }, 'Off-site upload shared/postgres-backup-upload has not succeeded in 1 h'),
+    ], '5m'),
     // cert-manager's metric carries the Certificate's namespace; the scrape's own `namespace`
     // (cert-manager's) wins and the metric's becomes exported_namespace (no honorLabels).
     t('CertificateExpiringSoon', [

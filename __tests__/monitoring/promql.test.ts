@@ -24,7 +24,12 @@ const KNOWN_METRICS: Record<string, readonly string[]> = {
   // oliver006/redis_exporter README.
   'redis_exporter': ['redis_up', 'redis_memory_used_bytes', 'redis_memory_max_bytes', 'redis_connected_clients', 'redis_commands_processed_total', 'redis_db_keys', 'redis_evicted_keys_total', 'redis_expired_keys_total'],
   // prometheus-community/postgres_exporter default collectors (database, stat_database).
-  'postgres_exporter': ['pg_up', 'pg_stat_database_numbackends', 'pg_stat_database_xact_commit', 'pg_stat_database_xact_rollback', 'pg_database_size_bytes'],
+  // pg_stat_archiver (collector/pg_stat_archiver.go at v0.20.1: archived_count, failed_count, last_archive_age).
+  'postgres_exporter': [
+    'pg_up', 'pg_stat_database_numbackends', 'pg_stat_database_xact_commit', 'pg_stat_database_xact_rollback', 'pg_database_size_bytes',
+    'pg_stat_database_tup_inserted', 'pg_stat_database_tup_updated', 'pg_stat_database_tup_deleted',
+    'pg_stat_archiver_archived_count', 'pg_stat_archiver_failed_count', 'pg_stat_archiver_last_archive_age',
+  ],
   // Traefik v3 Prometheus metrics (docs: observability/metrics/prometheus).
   'traefik': ['traefik_service_requests_total', 'traefik_service_request_duration_seconds_bucket', 'traefik_open_connections'],
 };

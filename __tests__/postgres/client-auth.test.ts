@@ -45,7 +45,7 @@ function rendered() {
   };
 }
 
-const PASSWORDS = { PASSWORD_APP_A: 'pw-a', PASSWORD_APP_B: 'pw-b', MONITOR_PASSWORD: 'pw-mon' };
+const PASSWORDS = { PASSWORD_APP_A: 'pw-a', PASSWORD_APP_B: 'pw-b', MONITOR_PASSWORD: 'pw-mon', REPLICATION_PASSWORD: 'pw-repl' };
 /** An OS user that is not the server's: root when the tests run as root, else the current user. */
 const OTHER_OS_USER = os.userInfo().username === 'postgres' ? 'nobody' : os.userInfo().username;
 
@@ -75,8 +75,8 @@ describe('pg_hba.conf of SharedPostgres on a real PostgreSQL', () => {
     expect(superuser).toBe('postgres');
     expect(r.exporterEnv.DATA_SOURCE_URI).toMatch(/^127\.0\.0\.1:\d+\/postgres\?/);
     // The ConfigMap's file once SharedPostgres renders it beside postgresql.conf; the function's until then.
-    const hba = r.hba ?? pgHbaConf({ superuser, monitorRole });
-    if (r.hba !== undefined) expect(r.hba).toBe(pgHbaConf({ superuser, monitorRole }));
+    const hba = r.hba ?? pgHbaConf({ superuser, monitorRole, replicationRole: 'backup_replication' });
+    if (r.hba !== undefined) expect(r.hba).toBe(pgHbaConf({ superuser, monitorRole, replicationRole: 'backup_replication' }));
     pg = await startPostgres({ configText: r.conf, hbaText: hba });
     const sqlFile = path.join(pg.workDir, 'provision.sql');
     fs.writeFileSync(sqlFile, r.sql);
@@ -92,7 +92,7 @@ describe('pg_hba.conf of SharedPostgres on a real PostgreSQL', () => {
     expect(pg.query('SHOW hba_file')).toBe(path.join(pg.workDir, 'pg_hba.conf'));
     expect(pg.query('SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL')).toBe('0');
     expect(pg.query("SELECT string_agg(type || ' ' || array_to_string(database, ',') || ' ' || array_to_string(user_name, ',') || ' ' || auth_method, '; ' ORDER BY line_number) FROM pg_hba_file_rules"))
-      .toBe('local all postgres peer; host all postgres scram-sha-256; host postgres postgres_exporter scram-sha-256; host sameuser all scram-sha-256');
+      .toBe('local all postgres peer; host all postgres scram-sha-256; host postgres postgres_exporter scram-sha-256; host sameuser all scram-sha-256; host replication backup_replication scram-sha-256');
   });
 
   it('asks the superuser for its password over loopback (a sidecar cannot log in without one)', () => {
@@ -120,6 +120,15 @@ describe('pg_hba.conf of SharedPostgres on a real PostgreSQL', () => {
     for (const other of ['app_b', 'postgres', 'template1']) {
       expect(tcp('app_a', other, 'pw-a')).toMatch(new RegExp(`no pg_hba.conf entry for host "127.0.0.1", user "app_a", database "${other}"`));
     }
+  });
+
+  it('allows physical replication connections to the base backups\' role only, with its password', () => {
+    const as = (user: string, password?: string) => spawnSync('psql', ['-X', '-w', '-d', 'replication=true', '-c', 'IDENTIFY_SYSTEM'], {
+      env: { ...pg.env({ PGUSER: user }), ...(password === undefined ? { PGPASSWORD: '' } : { PGPASSWORD: password }) }, encoding: 'utf8',
+    });
+    expect(as('backup_replication', PASSWORDS.REPLICATION_PASSWORD).status).toBe(0);
+    expect(as('backup_replication', 'wrong').stderr).toMatch(/password authentication failed for user "backup_replication"/);
+    expect(as('app_a', PASSWORDS.PASSWORD_APP_A).stderr).toMatch(/no pg_hba.conf entry for replication connection/);
   });
 
   it('refuses physical replication connections, even for the superuser with its password', () => {

@@ -79,7 +79,7 @@ describe('provisioning against a real PostgreSQL', () => {
   });
 
   it('creates each role and database; each role reaches only its own database', () => {
-    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1' }));
+    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' }));
 
     expect(pg.query("SELECT datname || ':' || pg_get_userbyid(datdba) FROM pg_database WHERE datname LIKE 'app_%' ORDER BY 1"))
       .toBe('app_a:app_a\napp_b:app_b');
@@ -127,7 +127,7 @@ describe('provisioning against a real PostgreSQL', () => {
 
   it('runs again without error and changes nothing', () => {
     const before = catalog();
-    const res = runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1' });
+    const res = runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' });
     expectOk(res);
     expect(catalog()).toBe(before);
     expect(pg.query('SELECT body FROM notes', { database: 'app_a', user: 'app_a', password: 'pw-a-1' })).toBe('hello');
@@ -138,7 +138,7 @@ describe('provisioning against a real PostgreSQL', () => {
   });
 
   it('applies a changed password on the next run: the old one fails, the new one works', () => {
-    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-2', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1' }));
+    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-2', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' }));
     expect(canConnect('app_a', 'app_a', 'pw-a-1')).toMatch(/password authentication failed for user "app_a"/);
     expect(canConnect('app_a', 'app_a', 'pw-a-2')).toBe('ok');
     expect(canConnect('app_b', 'app_b', 'pw-b-1')).toBe('ok');
@@ -146,7 +146,7 @@ describe('provisioning against a real PostgreSQL', () => {
 
   it('fails before running any SQL when a password Secret is empty, naming the Secret', () => {
     const before = catalog();
-    const res = runJob({ PASSWORD_APP_A: '', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1' });
+    const res = runJob({ PASSWORD_APP_A: '', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' });
     expect(res.status).not.toBe(0);
     expect(res.stderr).toContain('key password of Secret postgres-app-app-a in namespace shared');
     expect(catalog()).toBe(before);

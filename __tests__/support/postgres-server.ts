@@ -29,6 +29,8 @@ export interface TestPostgres {
    * no PGUSER, no PGPASSWORD), the way `kubectl exec` runs a command in the server container.
    */
   shOverSocketAs(osUser: string, script: string, extra?: Record<string, string>): SpawnSyncReturns<string>;
+  /** The server's log so far. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,13 @@ export interface StartOptions {
    * @default 'scram-sha-256'
    */
   readonly initdbAuth?: 'scram-sha-256' | 'image';
+  /**
+   * Start on this data folder (a restored copy) instead of a fresh initdb; its superuser password
+   * must be the test one. The folder is made the server user's. @default - a fresh cluster
+   */
+  readonly dataDir?: string;
+  /** Log lines that mean the server is up. @default 'database system is ready to accept connections' */
+  readonly readyText?: string;
 }
 
 const CLIENT_TOOLS = ['psql', 'pg_dump', 'pg_restore', 'pg_isready'];
@@ -133,14 +142,18 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
   const superuserPassword = 'test-superuser-pw';
   const pwfile = path.join(workDir, 'pwfile');
   fs.writeFileSync(pwfile, `${superuserPassword}\n`, { mode: 0o644 });
-  const dataDir = path.join(workDir, 'data');
+  const dataDir = options.dataDir ?? path.join(workDir, 'data');
   const imageAuth = options.initdbAuth === 'image';
-  const init = spawnSync(path.join(bin, 'initdb'), [
-    '-D', dataDir, '-U', superuser, `--pwfile=${pwfile}`, ...(imageAuth ? [] : ['--auth=scram-sha-256']), '-E', 'UTF8', '--no-locale', '--no-sync',
-  ], { ...ids, encoding: 'utf8' });
-  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-  // docker-library/postgres docker-entrypoint.sh, pg_setup_hba_conf (POSTGRES_HOST_AUTH_METHOD's default).
-  if (imageAuth) fs.appendFileSync(path.join(dataDir, 'pg_hba.conf'), '\nhost all all all scram-sha-256\n');
+  if (options.dataDir) {
+    if (ids.uid !== undefined) spawnSync('chown', ['-R', `${ids.uid}:${ids.gid}`, dataDir]);
+  } else {
+    const init = spawnSync(path.join(bin, 'initdb'), [
+      '-D', dataDir, '-U', superuser, `--pwfile=${pwfile}`, ...(imageAuth ? [] : ['--auth=scram-sha-256']), '-E', 'UTF8', '--no-locale', '--no-sync',
+    ], { ...ids, encoding: 'utf8' });
+    if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+    // docker-library/postgres docker-entrypoint.sh, pg_setup_hba_conf (POSTGRES_HOST_AUTH_METHOD's default).
+    if (imageAuth) fs.appendFileSync(path.join(dataDir, 'pg_hba.conf'), '\nhost all all all scram-sha-256\n');
+  }
 
   const args = ['-D', dataDir];
   if (options.configText !== undefined) {
@@ -166,7 +179,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
     const timer = setTimeout(() => reject(new Error(`PostgreSQL did not start within 20 s:\n${log}`)), 20000);
     proc.stderr!.on('data', (chunk: Buffer) => {
       log += chunk.toString();
-      if (log.includes('database system is ready to accept connections')) {
+      if (log.includes(options.readyText ?? 'database system is ready to accept connections')) {
         clearTimeout(timer);
         resolve();
       }
@@ -206,6 +219,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
       if (res.status !== 0) throw new Error(res.stderr.trim() || `psql exited with ${res.status}`);
       return res.stdout.trim();
     },
+    log: () => log,
     shOverSocketAs: (osUser, script, extra = {}) => {
       const socketEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workDir, PGHOST: workDir, PGPORT: String(port), PGCONNECT_TIMEOUT: '5', ...extra };
       return spawnAs(osUser, ['sh', '-c', script], socketEnv);
@@ -257,4 +271,27 @@ export function relocate(script: string, from: string, to: string): string {
   const parts = script.split(from);
   if (parts.length !== 2) throw new Error(`expected ${from} once in the script, found it ${parts.length - 1} times:\n${script}`);
   return parts.join(to);
+}
+
+/**
+ * Runs `sh -c script` as the OS user the test servers run as (root cannot run PostgreSQL), with
+ * the server binaries (postgres, pg_ctl) first on PATH and the libpq environment in `env`: the way
+ * a script runs inside the server image.
+ */
+export function shAsServerUser(script: string, env: Record<string, string>, timeout = 120000): SpawnSyncReturns<string> {
+  const ids = runAs();
+  const bin = binariesRunnableBy(serverBinaries(), ids);
+  return spawnSync('sh', ['-c', script], {
+    ...ids,
+    encoding: 'utf8',
+    timeout,
+    env: { ...env, PATH: `${bin}:${env.PATH ?? process.env.PATH}` },
+  });
+}
+
+/** A temp folder the server user may write in. */
+export function serverWritableDir(prefix = 'novahost-pg-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o777);
+  return dir;
 }

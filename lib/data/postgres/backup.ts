@@ -1,4 +1,4 @@
-// Backup, upload and restore commands for SharedPostgres, as shell text.
+// Dump and restore commands for SharedPostgres, as shell text (uploads: offsite.ts).
 import { IDENTIFIER_PATTERN, shellQuote } from './provisioning';
 
 /**
@@ -83,31 +83,6 @@ export function restoreScript(options: RestoreScriptOptions): string {
     `${restore} || status=$?`,
     psql('SELECT timescaledb_post_restore();'),
     'exit "$status"',
-    '',
-  ].join('\n');
-}
-
-export interface S3UploadOptions {
-  readonly directory: string;
-  /** `https://s3.example.com`. */
-  readonly endpoint: string;
-  readonly bucket: string;
-  /** Key prefix without leading or trailing `/`. */
-  readonly prefix: string;
-}
-
-/**
- * Copies finished dumps to S3-compatible storage with the AWS CLI. `sync` uploads only new files
- * and never deletes remote ones: retention there is the bucket's lifecycle rule, so a wiped PVC
- * cannot wipe the off-site copies too. Credentials come from AWS_* environment variables.
- */
-export function s3UploadScript(options: S3UploadOptions): string {
-  return [
-    'set -eu',
-    [
-      'exec aws --endpoint-url', shellQuote(options.endpoint), 's3 sync', shellQuote(options.directory),
-      shellQuote(`s3://${options.bucket}/${options.prefix}`), "--exclude '*.partial' --no-progress",
-    ].join(' '),
     '',
   ].join('\n');
 }

@@ -44,6 +44,11 @@ export interface PgHbaOptions {
    * @default - no exporter line
    */
   readonly monitorRole?: string;
+  /**
+   * The role that takes base backups: replication connections over TCP with a SCRAM password,
+   * for this role only. @default - no replication line (replication connections are refused)
+   */
+  readonly replicationRole?: string;
 }
 
 const HBA_ROLE = /^[a-z_][a-z0-9_]*$/;
@@ -58,17 +63,19 @@ const HBA_ROLE = /^[a-z_][a-z0-9_]*$/;
  * for the OS user `superuser` as the role of the same name (the image's init scripts, `kubectl
  * exec ... psql` and the restore procedure); the exporter only to the `postgres` database; app
  * roles only to the database of their own name (`sameuser`: an app's role and database share one
- * name). No replication lines, so replication connections are refused. The text does not depend
+ * name); replication connections (`all` never matches them) only for `replicationRole`, over
+ * TCP with a password, and none without it. The text does not depend
  * on the apps, so adding one does not roll the server pod.
  */
 export function pgHbaConf(options: PgHbaOptions): string {
-  const { superuser, monitorRole } = options;
-  for (const role of [superuser, ...(monitorRole === undefined ? [] : [monitorRole])]) {
+  const { superuser, monitorRole, replicationRole } = options;
+  for (const role of [superuser, ...[monitorRole, replicationRole].filter((r) => r !== undefined)]) {
     if (typeof role !== 'string' || !HBA_ROLE.test(role)) throw new Error(`pg_hba.conf: ${JSON.stringify(role)} is not a lower-case role name`);
   }
   if (monitorRole === superuser) throw new Error(`pg_hba.conf: the monitor role cannot be the superuser ${JSON.stringify(superuser)}`);
+  if (replicationRole === superuser) throw new Error(`pg_hba.conf: the replication role cannot be the superuser ${JSON.stringify(superuser)}`);
   const row = (type: string, database: string, user: string, address: string, method: string) =>
-    [type.padEnd(7), database.padEnd(9), user.padEnd(18), address.padEnd(8), method].join(' ').replace(/ +$/, '');
+    [type.padEnd(7), database.padEnd(11), user.padEnd(18), address.padEnd(8), method].join(' ').replace(/ +$/, '');
   return [
     '# Rendered by novahost-infra (SharedPostgres); edit the SharedPostgres construct, not this file.',
     '# Replaces the pg_hba.conf that initdb wrote into PGDATA (that one trusts every local and',
@@ -83,6 +90,10 @@ export function pgHbaConf(options: PgHbaOptions): string {
     ...(monitorRole === undefined ? [] : [row('host', 'postgres', monitorRole, 'all', 'scram-sha-256')]),
     "# App roles: only the database of the same name (each app's role and database share one).",
     row('host', 'sameuser', 'all', 'all', 'scram-sha-256'),
+    ...(replicationRole === undefined ? [] : [
+      '# Base backups (pg_basebackup): replication connections for this role only.',
+      row('host', 'replication', replicationRole, 'all', 'scram-sha-256'),
+    ]),
     '',
   ].join('\n');
 }

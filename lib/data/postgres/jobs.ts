@@ -1,20 +1,19 @@
 // The server's Jobs: the provisioning hook that creates each app's role and database after every
-// sync, and the nightly backup CronJob with its retained volume.
+// sync, and the nightly dump CronJob with its retained volume (the off-site upload of the dumps
+// is backup-jobs.ts's, encrypted, with the base backups and WAL).
 import { k8s } from 'cdk8s-plus-28';
 import { dataProtection } from '../../core/annotations';
 import { immutableJobAnnotations } from '../../core/job-annotations';
-import { AWS_CHECKSUM_ENV } from '../../core/pins';
 import { resourceRequirements, restrictedContainerSecurityContext, scratchVolume } from '../../core/security';
-import { backupScript, s3UploadScript } from './backup';
+import { backupScript } from './backup';
+import { backupCronJob, backupVolumeName } from './backup-jobs';
 import { PostgresDatabase } from './database';
-import { ARGO_HOOK, ARGO_HOOK_DELETE_POLICY, BACKUP_DIR, DEFAULT_S3_UPLOAD_IMAGE, MONITOR_PASSWORD_ENV, MONITOR_ROLE, SQL_DIR } from './props';
+import {
+  ARGO_HOOK, ARGO_HOOK_DELETE_POLICY, BACKUP_DIR, MONITOR_PASSWORD_ENV, MONITOR_ROLE, REPLICATION_PASSWORD_ENV, REPLICATION_ROLE, SQL_DIR,
+} from './props';
 import { DatabaseGrant, provisioningScript, provisioningSql } from './provisioning';
 import { storageOf } from './settings';
 import type { PostgresServerParts as SharedPostgres } from './parts';
-
-function backupVolumeName(pg: SharedPostgres): string {
-  return `${pg.name}-backups`;
-}
 
 export function renderBackupVolume(pg: SharedPostgres): void {
   const storage = storageOf(pg, 'backup.storage', pg.backup.storage);
@@ -37,14 +36,16 @@ export function renderProvisioning(pg: SharedPostgres): void {
     extensions: d.extensions,
   }));
   const monitor = pg.exporterPassword ? { role: MONITOR_ROLE, passwordEnv: MONITOR_PASSWORD_ENV } : undefined;
+  const replication = pg.replicationPassword ? { role: REPLICATION_ROLE, passwordEnv: REPLICATION_PASSWORD_ENV } : undefined;
   const labels = pg.labels('provisioning');
   const configMap = new k8s.KubeConfigMap(pg, 'ProvisioningSql', {
     metadata: { name: `${pg.name}-provisioning`, labels },
-    data: { 'provision.sql': provisioningSql(grants, monitor) },
+    data: { 'provision.sql': provisioningSql(grants, monitor, replication) },
   });
   const script = provisioningScript(grants, {
     sqlFile: `${SQL_DIR}/provision.sql`,
     monitor,
+    replication,
     describeSecret: (g) => {
       const ref = handles.find((d) => d.database === g.database)!.serverSidePassword;
       return `key ${ref.key} of Secret ${ref.name} in namespace ${ref.namespace}`;
@@ -84,6 +85,9 @@ export function renderProvisioning(pg: SharedPostgres): void {
               ...(pg.exporterPassword
                 ? [{ name: MONITOR_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: pg.exporterPassword.name, key: pg.exporterPassword.key } } }]
                 : []),
+              ...(pg.replicationPassword
+                ? [{ name: REPLICATION_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: pg.replicationPassword.name, key: pg.replicationPassword.key } } }]
+                : []),
             ],
             resources: resourceRequirements({}, { cpuRequest: '50m', memoryRequest: '64Mi', memoryLimit: '128Mi' }),
             securityContext: restrictedContainerSecurityContext(),
@@ -97,78 +101,27 @@ export function renderProvisioning(pg: SharedPostgres): void {
 }
 
 export function renderBackupJob(pg: SharedPostgres): void {
-  const labels = pg.labels('backup');
-  const s3 = pg.backup.s3;
   const tmp = scratchVolume('tmp', '/tmp', '64Mi');
-  const backups: k8s.VolumeMount = { name: 'backups', mountPath: BACKUP_DIR };
-  const dump: k8s.Container = {
-    name: 'dump',
-    image: pg.image,
-    command: ['sh', '-c', backupScript({
-      databases: pg.databaseHandles.map((d) => d.database),
-      directory: BACKUP_DIR,
-      retentionDays: pg.backup.retentionDays,
-    })],
-    env: pg.superuserEnv(),
-    resources: resourceRequirements(pg.backup.resources, { cpuRequest: '50m', memoryRequest: '64Mi', memoryLimit: '256Mi' }),
-    securityContext: restrictedContainerSecurityContext(),
-    volumeMounts: [backups, tmp.mount],
-  };
-  const upload: k8s.Container | undefined = s3 && {
-    name: 'upload',
-    image: s3.image ?? DEFAULT_S3_UPLOAD_IMAGE,
-    command: ['sh', '-c', s3UploadScript({
-      directory: BACKUP_DIR,
-      endpoint: s3.endpoint,
-      bucket: s3.bucket,
-      prefix: s3.prefix ?? `${pg.namespace}/${pg.name}`,
-    })],
-    env: [
-      { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: s3.credentialsSecret, key: s3.accessKeyIdKey ?? 'access-key-id' } } },
-      { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: s3.credentialsSecret, key: s3.secretAccessKeyKey ?? 'secret-access-key' } } },
-      { name: 'AWS_DEFAULT_REGION', value: s3.region ?? 'us-east-1' },
-      // The CLI writes its cache under HOME; the root filesystem is read-only.
-      { name: 'HOME', value: '/tmp' },
-      ...AWS_CHECKSUM_ENV,
-    ],
-    resources: resourceRequirements({}, { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '256Mi' }),
-    securityContext: restrictedContainerSecurityContext(),
-    volumeMounts: [{ ...backups, readOnly: true }, tmp.mount],
-  };
-  new k8s.KubeCronJob(pg, 'Backup', {
-    metadata: { name: `${pg.name}-backup`, labels },
-    spec: {
-      schedule: pg.backup.schedule,
-      timeZone: 'Etc/UTC',
-      concurrencyPolicy: 'Forbid',
-      startingDeadlineSeconds: 3600,
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 3,
-      jobTemplate: {
-        metadata: { labels },
-        spec: {
-          backoffLimit: 1,
-          activeDeadlineSeconds: 3 * 3600,
-          template: {
-            metadata: { labels },
-            spec: {
-              restartPolicy: 'Never',
-              automountServiceAccountToken: false,
-              enableServiceLinks: false,
-              securityContext: pg.podSecurity(),
-              // With an upload, the dump runs first as an init container; the upload sees
-              // only finished dumps.
-              initContainers: upload ? [dump] : undefined,
-              containers: [upload ?? dump],
-              volumes: [
-                { name: 'backups', persistentVolumeClaim: { claimName: backupVolumeName(pg) } },
-                tmp.volume,
-              ],
-            },
-          },
-        },
-      },
-    },
+  backupCronJob(pg, {
+    id: 'Backup',
+    name: `${pg.name}-backup`,
+    component: 'backup',
+    schedule: pg.backup.schedule,
+    activeDeadlineSeconds: 3 * 3600,
+    containers: [{
+      name: 'dump',
+      image: pg.image,
+      command: ['sh', '-c', backupScript({
+        databases: pg.databaseHandles.map((d) => d.database),
+        directory: BACKUP_DIR,
+        retentionDays: pg.backup.retentionDays,
+      })],
+      env: pg.superuserEnv(),
+      resources: resourceRequirements(pg.backup.resources, { cpuRequest: '50m', memoryRequest: '64Mi', memoryLimit: '256Mi' }),
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [{ name: 'backups', mountPath: BACKUP_DIR }, tmp.mount],
+    }],
+    volumes: [tmp.volume],
   });
 }
 

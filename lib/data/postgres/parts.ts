@@ -16,6 +16,7 @@ export interface PostgresServerParts extends IConstruct {
   readonly settings: ReadonlyArray<readonly [string, PostgresSettingValue]>;
   readonly superuserPassword: SecretKeyReference;
   readonly exporterPassword?: SecretKeyReference;
+  readonly replicationPassword?: SecretKeyReference;
   readonly identity: ComponentIdentity;
   readonly backup: ResolvedBackup;
   readonly databaseHandles: PostgresDatabase[];

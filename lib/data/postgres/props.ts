@@ -33,6 +33,14 @@ export const CONFIG_DIR = '/etc/postgresql';
 export const SOCKET_DIR = '/var/run/postgresql';
 export const SUPERUSER = 'postgres';
 export const BACKUP_DIR = '/backups';
+/** Archived WAL and base backups on the backups volume (names no database's dump folder can have). */
+export const WAL_ARCHIVE_DIR = `${BACKUP_DIR}/wal-archive`;
+export const BASE_BACKUP_DIR = `${BACKUP_DIR}/base-backups`;
+/** The login role (REPLICATION only) that takes base backups. */
+export const REPLICATION_ROLE = 'backup_replication';
+export const REPLICATION_PASSWORD_ENV = 'REPLICATION_PASSWORD';
+/** The scratch database the restore drill restores into: reserved, so never an app's. */
+export const DRILL_DATABASE = 'restore_drill';
 export const SQL_DIR = '/provisioning';
 export const ARGO_HOOK = 'argocd.argoproj.io/hook';
 /** The Prometheus exporter for PostgreSQL, pinned. */
@@ -88,6 +96,48 @@ export interface PostgresS3Upload {
   readonly secretAccessKeyKey?: string;
   /** @default DEFAULT_S3_UPLOAD_IMAGE */
   readonly image?: string;
+  /**
+   * Secret (in the PostgreSQL namespace) with the passphrase every remote copy is encrypted with
+   * before it leaves the cluster (key `passphrase`). Keep a copy outside the cluster: without it
+   * the remote backups cannot be read. @default '<name>-backup-encryption'
+   */
+  readonly encryptionSecret?: string;
+  /** Image with gpg that encrypts. @default DEFAULT_ENCRYPT_IMAGE */
+  readonly encryptImage?: string;
+}
+
+/** alpine/git ships GnuPG (its Dockerfile adds `gpg`); pinned, and already pulled for builds. */
+export const DEFAULT_ENCRYPT_IMAGE = imageRef(PINS.images.git);
+
+/**
+ * Continuous archiving: every WAL segment to the backups volume (and, with `s3`, off-site), and
+ * base backups to replay it onto, for restores to any moment since the oldest base backup.
+ */
+export interface PostgresPointInTimeRecovery {
+  /** @default true */
+  readonly enabled?: boolean;
+  /** At most this many minutes of writes are lost (archive_timeout), 1-60. @default 5 */
+  readonly rpoMinutes?: number;
+  /** Base backups, cron in UTC. @default '47 2 * * *' */
+  readonly baseBackupSchedule?: string;
+  /** Newest base backups always kept. @default 2 */
+  readonly keepBaseBackups?: number;
+  /** Base backups beyond keepBaseBackups older than this are deleted with their WAL. @default backup.retentionDays */
+  readonly retentionDays?: number;
+}
+
+/** The nightly restore drill: the latest dumps restored into a scratch database and checked. */
+export interface PostgresRestoreDrill {
+  /** @default true */
+  readonly enabled?: boolean;
+  /** Cron in UTC; after the dumps. @default '37 4 * * *' */
+  readonly schedule?: string;
+  /** A table's restored row count may differ from the live one by this share (plus 100 rows). @default 0.1 */
+  readonly rowTolerance?: number;
+  /** A dump smaller than this share of the previous one fails the drill. @default 0.5 */
+  readonly minSizeRatio?: number;
+  /** A latest dump older than this many hours fails the drill. @default 26 */
+  readonly maxDumpAgeHours?: number;
 }
 
 /** Nightly logical backups of every app database. */
@@ -102,8 +152,15 @@ export interface PostgresBackup {
   readonly storage?: PostgresStorage;
   /** @default 50m / 64Mi requested, 256Mi limit (pg_dump streams; it holds little in memory) */
   readonly resources?: ResourceSpec;
-  /** @default - dumps stay on the backups volume only */
+  /**
+   * Encrypted copies of the dumps, base backups and WAL to S3-compatible storage, every
+   * `pitr.rpoMinutes`. @default - backups stay on the backups volume only
+   */
   readonly s3?: PostgresS3Upload;
+  /** @default on: WAL archived every 5 minutes, daily base backups */
+  readonly pitr?: PostgresPointInTimeRecovery;
+  /** @default on, nightly */
+  readonly drill?: PostgresRestoreDrill;
 }
 
 export interface SharedPostgresProps {

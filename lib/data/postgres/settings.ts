@@ -5,16 +5,54 @@ import { pinnedImage } from '../../core/image';
 import { checkName, NameRules } from '../../core/names';
 import { checkVolumeSize, dataStorageClass } from '../../core/volumes';
 import { isSettingName, PG_HBA_FILE, PostgresSettingValue } from './config';
-import { CONFIG_DIR, DEFAULT_S3_UPLOAD_IMAGE, PORT, PostgresBackup, PostgresSettings, PostgresStorage, SOCKET_DIR } from './props';
+import { archiveCommand, restoreCommand } from './pitr';
+import {
+  CONFIG_DIR, DEFAULT_ENCRYPT_IMAGE, DEFAULT_S3_UPLOAD_IMAGE, PORT, PostgresBackup, PostgresSettings, PostgresStorage, SOCKET_DIR, WAL_ARCHIVE_DIR,
+} from './props';
 
-/** Backups with their defaults applied. */
-export type ResolvedBackup = PostgresBackup & { enabled: boolean; schedule: string; retentionDays: number };
+/** Continuous archiving with its defaults applied. */
+export interface ResolvedPitr {
+  readonly rpoMinutes: number;
+  readonly baseBackupSchedule: string;
+  readonly keepBaseBackups: number;
+  readonly retentionDays: number;
+}
 
+/** The restore drill with its defaults applied. */
+export interface ResolvedDrill {
+  readonly schedule: string;
+  readonly rowTolerance: number;
+  readonly minSizeRatio: number;
+  readonly maxDumpAgeHours: number;
+}
+
+/** Backups with their defaults applied; `pitr` and `drill` are undefined when off. */
+export type ResolvedBackup = Omit<PostgresBackup, 'pitr' | 'drill'> & {
+  enabled: boolean; schedule: string; retentionDays: number; pitr?: ResolvedPitr; drill?: ResolvedDrill;
+};
+
+/** postgresql.conf settings of continuous archiving (before `extra`, which may override them). */
+export function archiveSettings(pitr: ResolvedPitr | undefined): Array<[string, PostgresSettingValue]> {
+  if (!pitr) return [];
+  return [
+    ['wal_level', 'replica'],
+    ['archive_mode', 'on'],
+    ['archive_command', archiveCommand(WAL_ARCHIVE_DIR)],
+    // The recovery point objective: a segment is switched and archived at least this often
+    // while there are writes.
+    ['archive_timeout', `${pitr.rpoMinutes}min`],
+    // Read only in recovery (a restored data folder with recovery.signal).
+    ['restore_command', restoreCommand(WAL_ARCHIVE_DIR)],
+    ['max_wal_senders', 4],
+  ];
+}
 /** A volume with its size resolved. */
 export type ResolvedStorage = Required<Pick<PostgresStorage, 'size'>> & PostgresStorage;
 
 /** postgresql.conf settings, in file order: the platform's, then `extra` (sorted) over them. */
-export function resolveSettings(scope: IConstruct, s: PostgresSettings, sharedPreloadLibraries: readonly string[]): Array<[string, PostgresSettingValue]> {
+export function resolveSettings(
+  scope: IConstruct, s: PostgresSettings, sharedPreloadLibraries: readonly string[], more: Array<[string, PostgresSettingValue]> = [],
+): Array<[string, PostgresSettingValue]> {
   const memory = (field: keyof PostgresSettings, value: string | undefined, fallback: string): string => {
     const v = value ?? fallback;
     if (typeof v !== 'string' || !/^[1-9][0-9]*(kB|MB|GB)$/.test(v)) {
@@ -65,6 +103,7 @@ export function resolveSettings(scope: IConstruct, s: PostgresSettings, sharedPr
       // One scheduler per TimescaleDB database plus job workers; within max_worker_processes.
       ['timescaledb.max_background_workers', 8],
     ] as Array<[string, PostgresSettingValue]> : []),
+    ...more,
   ]);
   for (const [name, value] of Object.entries(s.extra ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     if (name === 'hba_file' || name === 'config_file') {
@@ -101,8 +140,51 @@ export function resolveBackup(scope: IConstruct, b: PostgresBackup): ResolvedBac
     }
     checkName(scope, 'backup.s3.credentialsSecret', s3.credentialsSecret, NameRules.DNS1123_SUBDOMAIN);
     pinnedImage(scope, 'backup.s3.image', s3.image ?? DEFAULT_S3_UPLOAD_IMAGE);
+    pinnedImage(scope, 'backup.s3.encryptImage', s3.encryptImage ?? DEFAULT_ENCRYPT_IMAGE);
+    if (s3.encryptionSecret !== undefined) checkName(scope, 'backup.s3.encryptionSecret', s3.encryptionSecret, NameRules.DNS1123_SUBDOMAIN);
   }
-  return { ...b, enabled: b.enabled ?? true, schedule: schedule.trim(), retentionDays };
+  const { pitr: pitrProps, drill: drillProps, ...rest } = b;
+  const whole = (field: string, value: unknown, fallback: number, min: number, max: number, fix: string): number => {
+    const v = value ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw configError(scope, { field, value, problem: `is not a whole number from ${min} to ${max}`, fix });
+    }
+    return v;
+  };
+  const share = (field: string, value: unknown, fallback: number, fix: string): number => {
+    const v = value ?? fallback;
+    if (typeof v !== 'number' || !(v > 0 && v < 1)) throw configError(scope, { field, value, problem: 'is not a share between 0 and 1', fix });
+    return v;
+  };
+  let pitr: ResolvedPitr | undefined;
+  if (pitrProps?.enabled ?? true) {
+    const p = pitrProps ?? {};
+    pitr = {
+      rpoMinutes: whole('backup.pitr.rpoMinutes', p.rpoMinutes, 5, 1, 60, 'use e.g. 5: at most 5 minutes of writes lost'),
+      baseBackupSchedule: cron(scope, 'backup.pitr.baseBackupSchedule', p.baseBackupSchedule, '47 2 * * *'),
+      keepBaseBackups: whole('backup.pitr.keepBaseBackups', p.keepBaseBackups, 2, 1, 100, 'keep at least 1; 2 survives one bad base backup'),
+      retentionDays: whole('backup.pitr.retentionDays', p.retentionDays, retentionDays, 1, 3650, 'use e.g. 7: restores to any moment of the last week'),
+    };
+  }
+  let drill: ResolvedDrill | undefined;
+  if (drillProps?.enabled ?? true) {
+    const d = drillProps ?? {};
+    drill = {
+      schedule: cron(scope, 'backup.drill.schedule', d.schedule, '37 4 * * *'),
+      rowTolerance: share('backup.drill.rowTolerance', d.rowTolerance, 0.1, 'use e.g. 0.1 (10 %)'),
+      minSizeRatio: share('backup.drill.minSizeRatio', d.minSizeRatio, 0.5, 'use e.g. 0.5: a dump half the size of the one before fails the drill'),
+      maxDumpAgeHours: whole('backup.drill.maxDumpAgeHours', d.maxDumpAgeHours, 26, 1, 24 * 31, 'use e.g. 26 for nightly dumps'),
+    };
+  }
+  return { ...rest, enabled: b.enabled ?? true, schedule: schedule.trim(), retentionDays, pitr, drill };
+}
+
+function cron(scope: IConstruct, field: string, value: unknown, fallback: string): string {
+  const v = value ?? fallback;
+  if (typeof v !== 'string' || !/^(\S+\s+){4}\S+$/.test(v.trim())) {
+    throw configError(scope, { field, value, problem: 'is not a five-field cron schedule', fix: `write it like "${fallback}"` });
+  }
+  return v.trim();
 }
 
 /** A volume's size and class, validated. */

@@ -12,16 +12,18 @@ import { DeriveStages } from '../../core/registry';
 import { declareSecrets } from '../../core/secrets';
 import { restrictedPodSecurityContext } from '../../core/security';
 import { restoreScript } from './backup';
+import { pointInTimeSteps, serverRestoreSteps } from './restore-steps';
 import { PostgresSettingValue } from './config';
 import { PostgresDatabase } from './database';
 import { PostgresServerParts } from './parts';
 import { renderBackupJob, renderBackupVolume, renderProvisioning } from './jobs';
+import { encryptionSecretOf, renderBaseBackupJob, renderDrillJob, renderOffsiteJob } from './backup-jobs';
 import { identifierFor, identifierProblem } from './provisioning';
 import {
-  ALPINE_POSTGRES_UID, DEFAULT_POSTGRES_IMAGE, MONITOR_ROLE, PORT, POSTGRES_EXTENSIONS, SharedPostgresProps, SUPERUSER,
+  ALPINE_POSTGRES_UID, DEFAULT_POSTGRES_IMAGE, MONITOR_ROLE, PORT, POSTGRES_EXTENSIONS, REPLICATION_ROLE, SharedPostgresProps, SUPERUSER,
 } from './props';
 import { allowTraffic, renderMetrics, renderServer } from './server';
-import { resolveBackup, ResolvedBackup, resolveSettings, storageOf } from './settings';
+import { archiveSettings, resolveBackup, ResolvedBackup, resolveSettings, storageOf } from './settings';
 
 export * from './props';
 export { PostgresDatabase } from './database';
@@ -29,7 +31,8 @@ export { PostgresDatabase } from './database';
 /**
  * One PostgreSQL (TimescaleDB) server that hands out a database per app: a StatefulSet with a
  * retained volume, a client and a headless Service, a provisioning Job that creates each app's
- * role and database after every sync, and nightly `pg_dump` backups to a retained volume.
+ * role and database after every sync, nightly `pg_dump` backups, continuous WAL archiving with base
+ * backups for point-in-time recovery, a nightly restore drill, and encrypted off-site copies.
  *
  * The server never drops a database: removing an app from `main.ts` leaves its data in place.
  */
@@ -47,6 +50,8 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
   public readonly metrics: boolean;
   /** The exporter role's password, when metrics are on. */
   public readonly exporterPassword?: SecretKeyReference;
+  /** The base backups' replication role's password, when continuous archiving is on. */
+  public readonly replicationPassword?: SecretKeyReference;
   /** Resolved postgresql.conf settings, in file order. */
   public readonly settings: ReadonlyArray<readonly [string, PostgresSettingValue]>;
 
@@ -88,8 +93,18 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
         throw configError(this, { field: 'sharedPreloadLibraries', value: lib, problem: 'is not a library name', fix: 'use names such as "timescaledb"' });
       }
     }
-    this.settings = resolveSettings(this, props.settings ?? {}, this.sharedPreloadLibraries);
     this.backup = resolveBackup(this, props.backup ?? {});
+    const pitr = this.backup.enabled ? this.backup.pitr : undefined;
+    this.settings = resolveSettings(this, props.settings ?? {}, this.sharedPreloadLibraries, archiveSettings(pitr));
+    if (pitr) {
+      this.replicationPassword = {
+        namespace: this.namespace,
+        name: `${this.name}-replication`,
+        key: 'password',
+        description: `password of the role "${REPLICATION_ROLE}" (REPLICATION only) that takes base backups`,
+        value: { kind: 'generated', length: 32 },
+      };
+    }
     this.metrics = props.metrics ?? false;
     if (this.metrics) {
       this.exporterPassword = {
@@ -108,8 +123,13 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
     if (this.backup.enabled) renderBackupVolume(this);
     // Provisioning and backups list every database; apps ask for theirs after this constructor.
     this.platform.registry.derive(DeriveStages.SERVERS, this, () => {
-      if (this.databases.size || this.metrics) renderProvisioning(this);
-      if (this.backup.enabled) renderBackupJob(this);
+      if (this.databases.size || this.metrics || this.replicationPassword) renderProvisioning(this);
+      if (this.backup.enabled) {
+        renderBackupJob(this);
+        renderBaseBackupJob(this);
+        renderOffsiteJob(this);
+        renderDrillJob(this);
+      }
     });
   }
 
@@ -214,10 +234,11 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
 
   /**
    * Every Secret key this server and its apps need, for the bootstrap instructions: the
-   * superuser's, each app's password in both namespaces, and the S3 keys if uploads are on.
+   * superuser's, the exporter's and replication role's, each app's password in both namespaces,
+   * and the S3 keys and encryption passphrase if uploads are on.
    */
   public get secretReferences(): SecretKeyReference[] {
-    const refs: SecretKeyReference[] = [this.superuserPassword, ...(this.exporterPassword ? [this.exporterPassword] : [])];
+    const refs: SecretKeyReference[] = [this.superuserPassword, ...[this.exporterPassword, this.replicationPassword].filter((r) => r !== undefined)];
     for (const d of this.databaseHandles) refs.push(d.serverSidePassword, d.password);
     const s3 = this.backup.enabled ? this.backup.s3 : undefined;
     if (s3) {
@@ -229,6 +250,11 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
         {
           namespace: this.namespace, name: s3.credentialsSecret, key: s3.secretAccessKeyKey ?? 'secret-access-key',
           description: 'S3 secret access key for backup uploads', value: { kind: 'provided', env: 'POSTGRES_BACKUP_S3_SECRET_ACCESS_KEY' },
+        },
+        {
+          namespace: this.namespace, ...encryptionSecretOf(this),
+          description: 'passphrase the off-site backup copies are encrypted with (gpg); keep a copy outside the cluster, the remote backups cannot be read without it',
+          value: { kind: 'provided', env: 'POSTGRES_BACKUP_ENCRYPTION_PASSPHRASE' },
         },
       );
     }
@@ -262,6 +288,25 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
       throw configError(this, { field: 'restoreCommand database', value: database, problem: 'is not a database of this server', fix: `use one of: ${[...this.databases.keys()].sort().join(', ')}` });
     }
     return restoreScript({ database, file, timescaledb: d.extensions.includes('timescaledb') });
+  }
+
+  /**
+   * The steps (shell, with this installation's names) that bring one database back as it was at
+   * `to`, from base backups and archived WAL, leaving the other databases as they are.
+   */
+  public pointInTimeRestore(database: string, to: Date): string {
+    if (!this.backup.enabled || !this.backup.pitr) {
+      throw configError(this, { field: 'backup.pitr', value: false, problem: 'is off, so there is no WAL archive to restore from', fix: 'restore the nightly dump instead (npm run postgres-restore -- <database>)' });
+    }
+    return pointInTimeSteps(this, database, to);
+  }
+
+  /** The steps that restore the whole server (off-site copy when uploads are on), to the end of the archive or to `to`. */
+  public serverRestore(to?: Date): string {
+    if (!this.backup.enabled || !this.backup.pitr) {
+      throw configError(this, { field: 'backup.pitr', value: false, problem: 'is off, so there is no base backup to restore from', fix: 'restore the nightly dumps into a new server instead' });
+    }
+    return serverRestoreSteps(this, to);
   }
 
 

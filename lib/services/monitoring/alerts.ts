@@ -26,6 +26,15 @@ export interface AlertOptions {
   readonly certificateExpiryDays: number;
   /** A PVC fuller than this share alerts. */
   readonly volumeFullRatio: number;
+  /**
+   * WAL archiving is stale when the last segment is older than this while the server takes
+   * writes: the recovery point objective (SharedPostgres' default 5 minutes) plus a margin.
+   */
+  readonly walArchiveMaxAgeSeconds: number;
+  /** Off-site uploads older than this many hours alert. */
+  readonly uploadMaxAgeHours: number;
+  /** A backups volume whose used bytes fall below this share of the day's peak alerts. */
+  readonly backupShrinkRatio: number;
 }
 
 export const DEFAULT_ALERT_OPTIONS: AlertOptions = {
@@ -33,6 +42,9 @@ export const DEFAULT_ALERT_OPTIONS: AlertOptions = {
   backupMaxAgeHours: 26,
   certificateExpiryDays: 14,
   volumeFullRatio: 0.8,
+  walArchiveMaxAgeSeconds: 600,
+  uploadMaxAgeHours: 1,
+  backupShrinkRatio: 0.5,
 };
 
 /** The platform's alert groups by name. */
@@ -101,6 +113,59 @@ export function platformAlerts(o: AlertOptions = DEFAULT_ALERT_OPTIONS): Record<
         severity: 'critical',
         summary: 'Backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has never succeeded',
         description: `The CronJob exists for more than ${o.backupMaxAgeHours} h without a successful run.`,
+      },
+      {
+        // The drill's checks (dump present, recent, readable, not much smaller than the one
+        // before, restorable, row counts) end in the Job's status; its log says which failed.
+        alert: 'RestoreDrillFailed',
+        expr: 'max by (namespace, owner_name) (kube_job_owner{owner_kind="CronJob", owner_name=~".*restore-drill"} * on (namespace, job_name) group_left kube_job_status_failed) > 0',
+        for: '0m',
+        severity: 'critical',
+        summary: 'Restore drill {{ $labels.namespace }}/{{ $labels.owner_name }} failed',
+        description: 'Last night\'s backup did not restore cleanly, or a dump is missing, old, unreadable or much smaller than the one before. kubectl logs job/<name> names the database and the check.',
+      },
+      {
+        alert: 'RestoreDrillNotRun',
+        expr: `time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{cronjob=~".*restore-drill"}) > ${maxAge}`,
+        for: '10m',
+        severity: 'critical',
+        summary: `Restore drill {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded in ${o.backupMaxAgeHours} hours`,
+        description: 'Nothing has proven the backups restore since. Check that the CronJob is scheduled (not suspended) and its last Job.',
+      },
+      {
+        alert: 'PostgresWalArchivingFailing',
+        expr: 'increase(pg_stat_archiver_failed_count[10m]) > 0',
+        for: '15m',
+        severity: 'critical',
+        summary: 'PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} fails to archive WAL',
+        description: 'archive_command keeps failing: point-in-time recovery stops at the last archived segment, and pg_wal grows until the data volume is full. The server log says why (often a full backups volume).',
+      },
+      {
+        // Idle servers switch no segment (archive_timeout only forces one after writes), so
+        // only a server that is taking writes can be stale.
+        alert: 'PostgresWalArchiveStale',
+        expr: `pg_stat_archiver_last_archive_age > ${o.walArchiveMaxAgeSeconds} and on (namespace, pod) sum by (namespace, pod) (`
+          + 'increase(pg_stat_database_tup_inserted[10m]) + increase(pg_stat_database_tup_updated[10m]) + increase(pg_stat_database_tup_deleted[10m])) > 0',
+        for: '5m',
+        severity: 'critical',
+        summary: 'PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} has archived no WAL for {{ $value | humanizeDuration }}',
+        description: `The server takes writes but its last archived segment is older than ${o.walArchiveMaxAgeSeconds} s, beyond the recovery point objective: writes since then would be lost with the volume.`,
+      },
+      {
+        alert: 'BackupVolumeShrankSharply',
+        expr: `kubelet_volume_stats_used_bytes{persistentvolumeclaim=~".*-backups"} < ${o.backupShrinkRatio} * max_over_time(kubelet_volume_stats_used_bytes{persistentvolumeclaim=~".*-backups"}[1d])`,
+        for: '30m',
+        severity: 'warning',
+        summary: 'Backups volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} lost more than half its data within a day',
+        description: 'Retention removes one day of backups at a time; a sharp drop means backups were deleted or new ones are far smaller. The restore drill also fails on a dump much smaller than the one before.',
+      },
+      {
+        alert: 'BackupUploadFailing',
+        expr: `time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{cronjob=~".*-backup-upload"}) > ${o.uploadMaxAgeHours * 3600}`,
+        for: '10m',
+        severity: 'critical',
+        summary: `Off-site upload {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded in ${o.uploadMaxAgeHours} h`,
+        description: 'The encrypted copies in the bucket are falling behind: losing the cluster now loses more than the recovery point objective. kubectl logs job/<name> -c encrypt (or -c upload) says why.',
       },
     ],
     'novahost.certificates': [
