@@ -3,33 +3,37 @@ import {
   ArgoCd, BuildJob, BuildsNamespace, CertManager, ClusterProfiles, DigitalOcean, ImageTags, IngressController, Monitoring, NovahostApp,
   Platform, runSynth, SharedPostgres, SharedRedis,
 } from './lib';
+import { INSTALLATION } from './installation';
 
 /** Set to true to run the builds smoke test once: a tiny image pushed, one artifact uploaded. */
 const SMOKE_TEST_BUILD = false;
 
 /** Every app image, pinned, in one file that people and image automation edit. */
 const images = ImageTags.load(path.join(__dirname, 'images', 'images.yaml'));
+/** Where builds push: this installation's DigitalOcean Container Registry. */
+const DOCR = `registry.digitalocean.com/${INSTALLATION.cluster.containerRegistry}`;
 
-// This installation, declared: domain, GitOps source, shared services, apps.
+// This installation, declared: domain, GitOps source, shared services, apps. Its own settings
+// (domain, e-mail, repository, region, nodes) are data in installation.ts (`npm run init`).
 export const platform = new Platform({
-  domain: 'shakalabs.com',
-  acmeEmail: 'ops@shakalabs.com',
-  git: { repoURL: 'https://github.com/shakalabs/novahost-infra.git', revision: 'main' },
-  // DigitalOcean Kubernetes: three 2 vCPU / 4 GB nodes, retained block storage, one load balancer
-  // that sends PROXY headers (apps see client addresses) and answers as ingress.shakalabs.com.
+  domain: INSTALLATION.domain,
+  acmeEmail: INSTALLATION.acmeEmail,
+  git: INSTALLATION.git,
+  // DigitalOcean Kubernetes (reference: three 2 vCPU / 4 GB nodes), retained block storage, one load
+  // balancer that sends PROXY headers (apps see client addresses) and answers as ingress.<domain>.
   cluster: ClusterProfiles.doks({
-    region: 'fra1',
-    pools: [{ name: 'default', size: 's-2vcpu-4gb', count: 3 }],
-    loadBalancer: { name: 'novahost-ingress', hostname: 'ingress.shakalabs.com' },
-    // Builds push to DigitalOcean Container Registry (registry.digitalocean.com/novahost).
-    containerRegistry: 'novahost',
+    region: INSTALLATION.cluster.region,
+    pools: [{ name: 'default', ...INSTALLATION.cluster.pool }],
+    loadBalancer: { name: 'novahost-ingress', hostname: `ingress.${INSTALLATION.domain}` },
+    // Builds push to DigitalOcean Container Registry (registry.digitalocean.com/<containerRegistry>).
+    containerRegistry: INSTALLATION.cluster.containerRegistry,
   }),
 });
 
 new ArgoCd(platform, 'argocd');
 const traefik = new IngressController(platform, 'traefik');
 const certManager = new CertManager(platform, 'cert-manager');
-// Prometheus, Grafana (grafana.shakalabs.com), Loki and Alloy; node-level collectors need a
+// Prometheus, Grafana (grafana.<domain>), Loki and Alloy; node-level collectors need a
 // privileged namespace, so they get their own.
 new Monitoring(platform, 'monitoring', { ingressController: traefik, certManager });
 // WAL archived every 5 minutes, daily base backups, nightly dumps and a restore drill; everything
@@ -80,12 +84,12 @@ const builds = new BuildsNamespace(platform, 'builds', {
   builderClients: [novahost.service('build-server')],
   maxConcurrentBuilds: 1, // 4 GB nodes: a build's share must fit one node beside the rest
 });
-BuildJob.template(builds, 'default', { cache: { registry: 'registry.digitalocean.com/novahost/build-cache:buildcache' } });
+BuildJob.template(builds, 'default', { cache: { registry: `${DOCR}/build-cache:buildcache` } });
 if (SMOKE_TEST_BUILD) {
   new BuildJob(builds, 'smoke-test', {
-    source: { gitUrl: 'https://github.com/shakalabs/novahost-infra.git', ref: 'main', subdirectory: 'examples/smoke-build' },
-    destination: { image: 'registry.digitalocean.com/novahost/smoke-test:0.1.0' },
-    artifacts: { endpoint: 'https://fra1.digitaloceanspaces.com', bucket: 'novahost-artifacts', prefix: 'smoke/', credentialsSecret: 'artifact-store', path: '/artifacts' },
+    source: { gitUrl: INSTALLATION.git.repoURL, ref: INSTALLATION.git.revision, subdirectory: 'examples/smoke-build' },
+    destination: { image: `${DOCR}/smoke-test:0.1.0` },
+    artifacts: { endpoint: `https://${INSTALLATION.cluster.region}.digitaloceanspaces.com`, bucket: 'novahost-artifacts', prefix: 'smoke/', credentialsSecret: 'artifact-store', path: '/artifacts' },
   });
 }
 

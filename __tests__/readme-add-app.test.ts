@@ -1,8 +1,8 @@
-import { execFileSync, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { manifestFile } from '../lib';
+import { copyRepository } from './support/repo-copy';
 
 /**
  * The README's "Add an app", done as a new user does it: the code block of that section, pasted
@@ -51,19 +51,7 @@ describe('README: Add an app', () => {
   const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: copy, env, encoding: 'utf8', maxBuffer: 1 << 26 });
 
   beforeAll(() => {
-    copy = fs.mkdtempSync(path.join(os.tmpdir(), 'novahost-add-app-'));
-    // The repository as a fresh clone has it (tracked files, and new ones not yet committed).
-    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
-    for (const f of files) {
-      if (!fs.existsSync(path.join(ROOT, f))) continue; // deleted in the work tree
-      fs.mkdirSync(path.join(copy, path.dirname(f)), { recursive: true });
-      fs.copyFileSync(path.join(ROOT, f), path.join(copy, f));
-    }
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
-    const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], { cwd: copy, stdio: 'pipe' });
-    git('init', '-q');
-    git('add', '-A');
-    git('commit', '-q', '-m', 'the repository before the new app');
+    copy = copyRepository('novahost-add-app-');
     fs.writeFileSync(path.join(copy, 'main.ts'), withExample(fs.readFileSync(path.join(copy, 'main.ts'), 'utf8'), example));
   });
 

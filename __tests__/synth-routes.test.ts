@@ -26,7 +26,7 @@ function readTree(dir: string): Map<string, string> {
  */
 function project(edit: (main: string) => string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'novahost-routes-'));
-  for (const entry of ['node_modules', 'lib', 'imports', 'images', 'scripts', 'tsconfig.json', 'package.json', 'policy-exceptions.ts']) {
+  for (const entry of ['node_modules', 'lib', 'imports', 'images', 'scripts', 'tsconfig.json', 'package.json', 'policy-exceptions.ts', 'installation.ts']) {
     fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
   }
   for (const file of ['cdk8s.yaml', '.npmrc']) fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
@@ -45,8 +45,8 @@ const DIRECT: [string, string[]] = [process.execPath, ['-r', './scripts/swc-regi
 
 /** Three mistakes before a fourth that stops construction (a second construct with one id). */
 const badMain = (main: string) => main
-  .replace("acmeEmail: 'ops@shakalabs.com'", "acmeEmail: 'nobody'")
-  .replace("domain: 'shakalabs.com'", "domain: 'Shakalabs.com'")
+  .replace('acmeEmail: INSTALLATION.acmeEmail', "acmeEmail: 'nobody'")
+  .replace('domain: INSTALLATION.domain', "domain: 'Shakalabs.com'")
   .replace("new ArgoCd(platform, 'argocd');", "new ArgoCd(platform, 'argocd');\nnew ArgoCd(platform, 'argocd');");
 
 describe('synth routes', () => {

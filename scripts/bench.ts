@@ -53,7 +53,7 @@ function sameTree(a: string, b: string): boolean {
 function stockProject(tmp: string): string {
   const dir = path.join(tmp, 'stock');
   fs.mkdirSync(dir);
-  for (const entry of ['node_modules', 'lib', 'imports', 'main.ts', 'tsconfig.json', 'package.json']) {
+  for (const entry of ['node_modules', 'lib', 'imports', 'main.ts', 'installation.ts', 'tsconfig.json', 'package.json']) {
     fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
   }
   fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), 'language: typescript\napp: npx ts-node main.ts\n');
@@ -95,8 +95,8 @@ function main(): void {
     const badDir = path.join(ROOT, 'tmp', 'bench-one-error');
     fs.mkdirSync(badDir, { recursive: true });
     fs.writeFileSync(path.join(badDir, 'main.ts'), fs.readFileSync(path.join(ROOT, 'main.ts'), 'utf8')
-      .replace(/from '\.\/lib'/, "from '../../lib'").replace(/'images'/, "'..', '..', 'images'")
-      .replace("acmeEmail: 'ops@shakalabs.com'", "acmeEmail: 'nobody'"));
+      .replace(/from '\.\/lib'/, "from '../../lib'").replace(/from '\.\/installation'/, "from '../../installation'")
+      .replace(/'images'/, "'..', '..', 'images'").replace('acmeEmail: INSTALLATION.acmeEmail', "acmeEmail: 'nobody'"));
     const failTimes: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const start = process.hrtime.bigint();
