@@ -31,7 +31,7 @@ export {
   COMPARE_OPTIONS, dataProtection, FLUX_PRUNE, needsCrd, SYNC_OPTIONS, SYNC_WAVE, SyncWave,
 } from './core/annotations';
 export { APPS_PROJECT, ARGO_CD_CHART, ArgoCd, SYSTEM_PROJECT } from './gitops/argocd';
-export type { ArgoCdProps } from './gitops/argocd';
+export type { ArgoCdProps, ArgoCdRepositoryCredentials } from './gitops/argocd';
 export { CERT_MANAGER_CHART, CertManager } from './services/cert-manager';
 export type { CertManagerProps } from './services/cert-manager';
 export { IngressController, TRAEFIK_CHART, TraefikInstalls } from './services/ingress-controller';

@@ -23,9 +23,17 @@ case "$1 ${2:-}" in
       dir="$store/secrets/$secret_ns/$name"
       mkdir -p "$dir"
       printf '%s' "$type" >"$dir/type"
-      while read -r key value; do printf '%s' "$value" >"$dir/data.$key"; done
+      while read -r key value; do
+        if [ "$key" = "@label" ]; then printf '%s\n' "$value" >>"$dir/labels"; else printf '%s' "$value" >"$dir/data.$key"; fi
+      done
       echo "secret/$name configured"
     fi ;;
+  "label --local")
+    # `kubectl label --local -f - K=V... -o yaml`: the object on stdin, with the labels added.
+    [ "$3 $4" = "-f -" ] && [ "${*: -2}" = "-o yaml" ] || { echo "fake kubectl: unsupported label $*" >&2; exit 1; }
+    read -r header; printf '%s\n' "$header"
+    for a in "${@:5:$#-6}"; do printf '@label %s\n' "$a"; done
+    cat ;;
   "get secret")
     dir="$store/secrets/$ns/$3"
     [ -d "$dir" ] || { echo "Error from server (NotFound): secrets \"$3\" not found" >&2; exit 1; }

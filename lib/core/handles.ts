@@ -32,6 +32,11 @@ export interface SecretKeyReference {
   readonly value?: SecretValue;
   /** The Secret's type. @default 'Opaque' */
   readonly type?: 'Opaque' | 'kubernetes.io/dockerconfigjson';
+  /**
+   * Labels the Secret carries, for a controller that finds it by them (Argo CD's
+   * `argocd.argoproj.io/secret-type: repository`). @default - none
+   */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** How a Secret value comes to be. */
@@ -52,6 +57,14 @@ export type SecretValue =
     readonly kind: 'provided';
     /** Environment variable `npm run secrets -- --kubectl` reads it from (else it prompts). */
     readonly env: string;
+  }
+  | {
+    /**
+     * Not secret, and known to the constructs (an Argo CD repository's `type` and `url`): written
+     * as is by the secrets tooling; it still never appears in dist/.
+     */
+    readonly kind: 'literal';
+    readonly value: string;
   };
 
 /** The app side of a connection request: who is asking, and in which namespace its pods run. */

@@ -14,6 +14,10 @@ import { SYNC_OPTIONS, SYNC_WAVE, SyncWave } from '../core/annotations';
 import { declareGitOpsEngine, GitOpsEngine } from '../core/gitops-engine';
 import { DeriveStages } from '../core/registry';
 import { helmChart, PINS } from '../core/pins';
+import { SecretKeyReference } from '../core/handles';
+import { declareSecrets } from '../core/secrets';
+import { PropChecks } from '../core/validate';
+import { NameRules } from '../core/names';
 
 /** The argo-cd chart that installs, then upgrades, Argo CD itself. */
 export const ARGO_CD_CHART = helmChart(PINS.charts.argoCd);
@@ -43,12 +47,32 @@ const APPLICATION_HEALTH_LUA = [
 ].join('\n');
 
 
+/** How Argo CD authenticates to a private Git repository. */
+export interface ArgoCdRepositoryCredentials {
+  /**
+   * `ssh`: a read-only deploy key (`sshPrivateKey`; the platform's `git.repoURL` is an ssh URL).
+   * `https`: a user and a token (`username`, `password`; an https URL).
+   */
+  readonly kind: 'ssh' | 'https';
+  /** Name of the Secret in Argo CD's namespace. @default 'git-repository' */
+  readonly secret?: string;
+}
+
 export interface ArgoCdProps {
   /** @default 'argocd' */
   readonly namespace?: string;
   /** Retries of a failed automated sync before Argo CD gives up. @default 10 */
   readonly syncRetries?: number;
+  /**
+   * Credentials for the platform's Git repository when it is private, by reference: a Secret with
+   * Argo CD's repository label that `npm run secrets` creates (values from the environment or a
+   * prompt); nothing of it is in dist/. @default - none: the repository is public
+   */
+  readonly repositoryCredentials?: ArgoCdRepositoryCredentials;
 }
+
+/** Argo CD finds repository credentials by this label. */
+const REPOSITORY_LABEL = { 'argocd.argoproj.io/secret-type': 'repository' } as const;
 
 /**
  * GitOps with Argo CD, app-of-apps: the root Application syncs `dist/argocd`, which holds one
@@ -60,11 +84,15 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
   /** Argo CD replaces Jobs through the hook delete policy they carry. */
   public readonly forceReplacesJobs = false;
   public readonly values: ArgoCdValues;
+  /** The repository credentials Secret, when the repository is private. */
+  public readonly repositoryCredentials?: Required<ArgoCdRepositoryCredentials>;
   private readonly retries: number;
 
   constructor(scope: Construct, id: string, props: ArgoCdProps = {}) {
     super(scope, id, props.namespace ?? 'argocd', { wave: SyncWave.GITOPS });
     this.retries = props.syncRetries ?? 10;
+    this.repositoryCredentials = this.checkCredentials(props.repositoryCredentials);
+    declareSecrets(this);
     this.values = {
       global: {
         domain: `argocd.${this.platform.domain}`,
@@ -108,6 +136,45 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
     network.allow(this, { from: pods, to: Peers.WORLD, ports: [{ port: 443 }, { port: 22 }], reason: 'Git and Helm repositories' });
     declareGitOpsEngine(this.platform.registry, this);
     this.platform.registry.derive(DeriveStages.GITOPS, this, () => this.renderApplications());
+  }
+
+  /** The repository Secret's keys (Argo CD's declarative repository format), for the secrets tooling. */
+  public get secretReferences(): SecretKeyReference[] {
+    const c = this.repositoryCredentials;
+    if (!c) return [];
+    const url = this.platform.git.repoURL;
+    const ref = (key: string, description: string, value?: SecretKeyReference['value']): SecretKeyReference => ({
+      namespace: this.namespace, name: c.secret, key, description, value, labels: REPOSITORY_LABEL,
+    });
+    return [
+      ref('type', 'the repository type Argo CD reads', { kind: 'literal', value: 'git' }),
+      ref('url', 'the repository the credentials are for (the platform\'s git.repoURL)', { kind: 'literal', value: url }),
+      ...(c.kind === 'ssh'
+        ? [ref('sshPrivateKey', `private key of a read-only deploy key of ${url} (the whole file: export ARGOCD_REPOSITORY_SSH_PRIVATE_KEY="$(cat KEYFILE)")`, { kind: 'provided', env: 'ARGOCD_REPOSITORY_SSH_PRIVATE_KEY' })]
+        : [
+          ref('username', 'Git user for the token (any non-empty value for a GitHub token)', { kind: 'provided', env: 'ARGOCD_REPOSITORY_USERNAME' }),
+          ref('password', `a read-only access token for ${url}`, { kind: 'provided', env: 'ARGOCD_REPOSITORY_PASSWORD' }),
+        ]),
+    ];
+  }
+
+  private checkCredentials(c: ArgoCdRepositoryCredentials | undefined): Required<ArgoCdRepositoryCredentials> | undefined {
+    const v = new PropChecks(this, 'repositoryCredentials.');
+    if (c === undefined) return undefined;
+    if (!new PropChecks(this).object('repositoryCredentials', c, ['kind', 'secret'])) return undefined;
+    const secret = v.string('secret', c.secret, { rule: NameRules.DNS1123_SUBDOMAIN, fix: 'use a Secret name such as "git-repository"' }) ?? 'git-repository';
+    if (c.kind !== 'ssh' && c.kind !== 'https') {
+      v.report('kind', c.kind, 'is not a kind of repository credentials', 'use "ssh" (a deploy key) or "https" (a token)');
+      return undefined;
+    }
+    const url = this.platform.git.repoURL;
+    const ssh = /^(ssh:\/\/|git@)/.test(url);
+    if ((c.kind === 'ssh') !== ssh) {
+      v.report('kind', c.kind, `does not match git.repoURL ${url}`, c.kind === 'ssh'
+        ? 'give the platform the ssh URL (git@host:owner/repo.git) or use kind "https" with a token'
+        : 'give the platform the https URL or use kind "ssh" with a deploy key');
+    }
+    return { kind: c.kind, secret };
   }
 
   private syncPolicy(options: string[]): ApplicationSpecSyncPolicy {

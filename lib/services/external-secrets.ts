@@ -130,7 +130,10 @@ export class ExternalSecrets extends NamespacedConstruct {
             creationPolicy: ExternalSecretSpecTargetCreationPolicy.OWNER,
             // A store outage or a removed entry must not take a running app's credentials away.
             deletionPolicy: ExternalSecretSpecTargetDeletionPolicy.RETAIN,
-            ...(secret.type === 'Opaque' ? {} : { template: { type: secret.type } }),
+            // The type and labels a controller expects (Argo CD finds repositories by a label).
+            ...(secret.type === 'Opaque' && !Object.keys(secret.labels).length ? {} : {
+              template: { ...(secret.type === 'Opaque' ? {} : { type: secret.type }), ...(Object.keys(secret.labels).length ? { metadata: { labels: { ...secret.labels } } } : {}) },
+            }),
           },
           data: secret.keys.map((k) => ({ secretKey: k.key, remoteRef: this.remoteRef(secret, k) })),
         },

@@ -8,6 +8,7 @@ const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** The shell variable holding a key's value; keys that must agree share one. */
 export function valueVariable(secret: InventorySecret, key: InventorySecret['keys'][number]): string {
   const v = key.value;
+  if (v.kind === 'literal') return shellVar('LIT', `${secret.namespace}_${secret.name}_${key.key}`);
   if (v.kind === 'generated') return shellVar('GEN', v.group ?? `${secret.namespace}_${secret.name}_${key.key}`);
   return v.env;
 }
@@ -54,7 +55,7 @@ export function kubectlScript(inventory: readonly InventorySecret[]): string {
         const g = groups.get(variable) ?? { length: k.value.length ?? 32, members: [] };
         g.members.push([s, k.key]);
         groups.set(variable, g);
-      } else {
+      } else if (k.value.kind === 'provided') {
         // One variable, one value: every Secret key that reads it is named in the prompt.
         const what = `Secret ${s.namespace}/${s.name} key ${k.key}, read by ${k.usedBy.length ? k.usedBy.join(', ') : 'a chart or controller'}: ${k.description}`;
         provided.set(variable, provided.has(variable) ? `${provided.get(variable)}; and ${what}` : what);
@@ -73,9 +74,12 @@ export function kubectlScript(inventory: readonly InventorySecret[]): string {
       : [...new Set(s.keys.filter((k) => k.value.kind === 'provided').map((k) => valueVariable(s, k)))];
     const create = s.type === 'kubernetes.io/dockerconfigjson'
       ? dockerRegistry(s)
-      : `kubectl -n ${s.namespace} create secret generic ${s.name} ${s.keys.map((k) => `--from-literal=${sq(k.key)}="$${valueVariable(s, k)}"`).join(' ')}`;
+      : `kubectl -n ${s.namespace} create secret generic ${s.name} ${s.keys.map((k) => `--from-literal=${sq(k.key)}=${k.value.kind === 'literal' ? sq(k.value.value) : `"$${valueVariable(s, k)}"`}`).join(' ')}`;
     const ask = needs.map((v) => `provided ${v} ${sq(provided.get(v) ?? '')}; `).join('');
-    lines.push(`exists ${s.namespace} ${s.name} || { ${ask}${create} --dry-run=client -o yaml | kubectl apply -f -; }`);
+    // Labels go on before the apply, so a controller that watches for them never sees the Secret without.
+    const labels = Object.entries(s.labels);
+    const label = labels.length ? ` | kubectl label --local -f - ${labels.map(([k, v]) => sq(`${k}=${v}`)).join(' ')} -o yaml` : '';
+    lines.push(`exists ${s.namespace} ${s.name} || { ${ask}${create} --dry-run=client -o yaml${label} | kubectl apply -f -; }`);
   }
   lines.push('');
   return lines.join('\n');
@@ -99,6 +103,7 @@ export function inventoryTable(inventory: readonly InventorySecret[], markdown =
     k.key,
     k.value.kind === 'generated'
       ? `generated${k.value.group ? `, one value for group ${k.value.group}` : ''}`
+      : k.value.kind === 'literal' ? `literal: ${k.value.value}`
       : s.type === 'kubernetes.io/dockerconfigjson' ? `provided: $${k.value.env}_{SERVER,USERNAME,PASSWORD}` : `provided: $${k.value.env}`,
     k.usedBy.length ? k.usedBy.join(', ') : '(no pod: a chart or a controller)',
   ]));

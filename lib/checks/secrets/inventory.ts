@@ -19,6 +19,8 @@ export interface InventorySecret {
   readonly namespace: string;
   readonly name: string;
   readonly type: 'Opaque' | 'kubernetes.io/dockerconfigjson';
+  /** Labels of the Secret, sorted by name (a controller finds it by them). */
+  readonly labels: Readonly<Record<string, string>>;
   readonly keys: InventoryKey[];
 }
 
@@ -98,8 +100,14 @@ export function secretInventory(platform: Platform, objects: readonly any[]): In
   const secrets = new Map<string, InventorySecret>();
   for (const { ref, value, usedBy } of [...keys.values()].sort((a, b) => `${a.ref.namespace}/${a.ref.name}/${a.ref.key}`.localeCompare(`${b.ref.namespace}/${b.ref.name}/${b.ref.key}`))) {
     const id = `${ref.namespace}/${ref.name}`;
-    const secret = secrets.get(id) ?? { namespace: ref.namespace, name: ref.name, type: ref.type ?? 'Opaque', keys: [] };
+    const secret = secrets.get(id) ?? { namespace: ref.namespace, name: ref.name, type: ref.type ?? 'Opaque', labels: {}, keys: [] };
     if (secret.type !== (ref.type ?? 'Opaque')) throw new PlatformError(`secrets: ${id} is declared with two types, ${secret.type} and ${ref.type ?? 'Opaque'}`);
+    const labels: Record<string, string> = { ...secret.labels };
+    for (const [label, v] of Object.entries(ref.labels ?? {})) {
+      if (labels[label] !== undefined && labels[label] !== v) throw new PlatformError(`secrets: ${id} is declared with two values of label ${label}, "${labels[label]}" and "${v}"`);
+      labels[label] = v;
+    }
+    (secret as { labels: Record<string, string> }).labels = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
     secret.keys.push({ key: ref.key, description: ref.description, value, usedBy: [...usedBy].sort() });
     secrets.set(id, secret);
   }
