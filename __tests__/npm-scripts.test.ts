@@ -23,3 +23,23 @@ describe('npm scripts', () => {
     expect(r.stdout).not.toContain('| route |');
   });
 });
+
+describe('npm run extract-schemas', () => {
+  const schemas = path.join(ROOT, '__tests__', 'schemas');
+  const snapshot = () => fs.readdirSync(schemas, { recursive: true }).map(String).sort()
+    .map((f) => [f, fs.statSync(path.join(schemas, f)).isFile() ? fs.readFileSync(path.join(schemas, f), 'utf8') : '']);
+
+  it('fails on a folder without the pinned CRDs and charts, listing what is missing, and changes nothing', () => {
+    const before = snapshot();
+    const empty = fs.mkdtempSync(path.join(require('os').tmpdir(), 'no-shared-'));
+    try {
+      const r = npm(ROOT, 'extract-schemas', '--', empty);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`extract-schemas: ${empty} is not a folder with the pinned CRDs and charts; missing:\n  crds/argocd-application.yaml\n`);
+      expect(r.stderr).toContain('Nothing changed.');
+      expect(snapshot()).toEqual(before);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});

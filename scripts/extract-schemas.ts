@@ -27,7 +27,9 @@ repository). Run after bumping kubernetes-models, a CRD or a chart; review and c
   process.exit(0);
 }
 const SHARED = path.resolve(process.argv[2] ?? path.join(ROOT, '..', 'shared'));
-const OUT = path.join(ROOT, '__tests__', 'schemas');
+const TARGET = path.join(ROOT, '__tests__', 'schemas');
+/** Everything is written here first and moved into place only when every input was read. */
+const OUT = path.join(ROOT, 'node_modules', '.cache', 'extract-schemas');
 
 /** CRD files of `shared/crds/` whose kinds the platform renders, or is about to. */
 const CRD_FILES = [
@@ -297,5 +299,35 @@ function extractKubernetes(): string {
   return 'kubernetes/structure.json';
 }
 
-const written = [...extractCrds(), ...extractHelm(), extractKubernetes()];
-console.log(`extract-schemas: wrote ${written.length} files under ${path.relative(ROOT, OUT)}/ from ${SHARED}\n  ${written.join('\n  ')}`);
+/** Every input this script reads, missing ones listed at once (before anything is written). */
+function missingInputs(): string[] {
+  const needed = [
+    ...CRD_FILES.map((f) => path.join(SHARED, 'crds', f)),
+    path.join(SHARED, 'helm', 'README.md'),
+    ...CHARTS.map((c) => path.join(SHARED, 'helm', c)),
+    ...K3S_CHARTS.map((k) => path.join(SHARED, k.dir, 'Chart.yaml')),
+  ];
+  return needed.filter((f) => !fs.existsSync(f));
+}
+
+const missing = missingInputs();
+if (missing.length) {
+  console.error(`extract-schemas: ${SHARED} is not a folder with the pinned CRDs and charts; missing:\n  ${missing.map((f) => path.relative(SHARED, f)).join('\n  ')}\nNothing changed. Fix: pass the folder that holds crds/ and helm/ (npm run extract-schemas -- ../shared)`);
+  process.exit(1);
+}
+fs.rmSync(OUT, { recursive: true, force: true });
+let written: string[];
+try {
+  written = [...extractCrds(), ...extractHelm(), extractKubernetes()];
+} catch (e) {
+  fs.rmSync(OUT, { recursive: true, force: true });
+  console.error(`extract-schemas: ${(e as Error).message}\nNothing changed under ${path.relative(ROOT, TARGET)}/.`);
+  process.exit(1);
+}
+// Every file was made: only now replace the committed ones.
+for (const part of ['crds', 'helm', 'kubernetes']) {
+  fs.rmSync(path.join(TARGET, part), { recursive: true, force: true });
+  fs.cpSync(path.join(OUT, part), path.join(TARGET, part), { recursive: true });
+}
+fs.rmSync(OUT, { recursive: true, force: true });
+console.log(`extract-schemas: wrote ${written.length} files under ${path.relative(ROOT, TARGET)}/ from ${SHARED}\n  ${written.join('\n  ')}`);
