@@ -11,13 +11,15 @@ export interface Installation {
   /** The repository (this one: your fork) and the branch or tag Argo CD syncs `dist/` from. */
   readonly git: { readonly repoURL: string; readonly revision: string };
   /**
-   * The DigitalOcean Kubernetes cluster: region slug, its one node pool, and the name of the
-   * DigitalOcean Container Registry builds push to (`registry.digitalocean.com/<name>`).
+   * The DigitalOcean Kubernetes cluster: region slug, its one node pool, the name of the
+   * DigitalOcean Container Registry builds push to (`registry.digitalocean.com/<name>`), and the
+   * Spaces bucket (in the same region) PostgreSQL's backups go to.
    */
   readonly cluster: {
     readonly region: string;
     readonly pool: { readonly size: string; readonly count: number };
     readonly containerRegistry: string;
+    readonly backupBucket: string;
   };
 }
 
@@ -25,5 +27,5 @@ export const INSTALLATION: Installation = {
   domain: 'shakalabs.com',
   acmeEmail: 'ops@shakalabs.com',
   git: { repoURL: 'https://github.com/shakalabs/novahost-infra.git', revision: 'main' },
-  cluster: { region: 'fra1', pool: { size: 's-2vcpu-4gb', count: 3 }, containerRegistry: 'novahost' },
+  cluster: { region: 'fra1', pool: { size: 's-2vcpu-4gb', count: 3 }, containerRegistry: 'novahost', backupBucket: 'shakalabs-novahost-backups' },
 };

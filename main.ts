@@ -40,7 +40,7 @@ new Monitoring(platform, 'monitoring', { ingressController: traefik, certManager
 // also encrypted to a Spaces bucket in the cluster's region, for the way back from a lost cluster.
 const postgres = new SharedPostgres(platform, 'postgres', {
   metrics: true,
-  backup: { s3: { endpoint: DigitalOcean.spacesEndpoint('fra1'), bucket: 'shakalabs-novahost-backups', credentialsSecret: 'postgres-backup-s3' } },
+  backup: { s3: { endpoint: DigitalOcean.spacesEndpoint(INSTALLATION.cluster.region), bucket: INSTALLATION.cluster.backupBucket, credentialsSecret: 'postgres-backup-s3' } },
 });
 const redis = new SharedRedis(platform, 'redis', { metrics: true });
 
@@ -89,7 +89,7 @@ if (SMOKE_TEST_BUILD) {
   new BuildJob(builds, 'smoke-test', {
     source: { gitUrl: INSTALLATION.git.repoURL, ref: INSTALLATION.git.revision, subdirectory: 'examples/smoke-build' },
     destination: { image: `${DOCR}/smoke-test:0.1.0` },
-    artifacts: { endpoint: `https://${INSTALLATION.cluster.region}.digitaloceanspaces.com`, bucket: 'novahost-artifacts', prefix: 'smoke/', credentialsSecret: 'artifact-store', path: '/artifacts' },
+    artifacts: { endpoint: DigitalOcean.spacesEndpoint(INSTALLATION.cluster.region), bucket: 'novahost-artifacts', prefix: 'smoke/', credentialsSecret: 'artifact-store', path: '/artifacts' },
   });
 }
 

@@ -93,6 +93,8 @@ describe('npm run init', () => {
         expect([file, rest.match(/.*shakalabs.*/g)]).toEqual([file, null]);
       }
       expect(dist.get('builds/builds.k8s.yaml')).toContain('registry.digitalocean.com/mine/build-cache:buildcache');
+      expect(dist.get('shared/shared.k8s.yaml')).toContain("s3 sync . 's3://example-novahost-backups/shared/postgres'");
+      expect(dist.get('shared/shared.k8s.yaml')).toContain('https://ams3.digitaloceanspaces.com');
 
       // The README's generated blocks follow: the doctl command, the DNS and Secrets tables.
       const readme = fs.readFileSync(path.join(copy, 'README.md'), 'utf8');

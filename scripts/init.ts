@@ -29,9 +29,11 @@ is wrong. Options left out keep their current value from installation.ts.
   --nodes N            number of nodes (current: ${INSTALLATION.cluster.pool.count})
   --container-registry NAME  the DigitalOcean Container Registry builds push to
                        (current: ${INSTALLATION.cluster.containerRegistry})
+  --backup-bucket NAME the Spaces bucket (in the region) for PostgreSQL's backups (default with
+                       --domain: <first label of the domain>-novahost-backups)
   -h, --help           this text`;
 
-const OPTIONS = ['domain', 'email', 'repo', 'revision', 'region', 'node-size', 'nodes', 'container-registry'] as const;
+const OPTIONS = ['domain', 'email', 'repo', 'revision', 'region', 'node-size', 'nodes', 'container-registry', 'backup-bucket'] as const;
 type Option = typeof OPTIONS[number];
 
 /** `--name value` and `--name=value` pairs; problems for unknown or valueless options. */
@@ -68,8 +70,13 @@ export function resolve(values: Partial<Record<Option, string>>, current: Instal
       region: values.region ?? current.cluster.region,
       pool: { size: values['node-size'] ?? current.cluster.pool.size, count: nodes },
       containerRegistry: values['container-registry'] ?? current.cluster.containerRegistry,
+      backupBucket: values['backup-bucket'] ?? (values.domain ? `${values.domain.split('.')[0].toLowerCase()}-novahost-backups` : current.cluster.backupBucket),
     },
   };
+  // Spaces (S3) bucket names: 3-63 lower-case letters, digits and dashes.
+  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(installation.cluster.backupBucket)) {
+    problems.push(`--backup-bucket "${installation.cluster.backupBucket}" is not a Spaces bucket name (3-63 lower-case letters, digits, "-"). Fix: give one with --backup-bucket, e.g. me-novahost-backups`);
+  }
   // The same checks synth applies, so init never writes what main.ts would then refuse.
   const platform = new Platform({ domain: installation.domain, acmeEmail: installation.acmeEmail, git: installation.git });
   problems.push(...platform.registry.problems.map((p) => p.replace(/^platform: /, '')));
@@ -105,7 +112,7 @@ export function renderInstallation(i: Installation): string {
   domain: ${q(i.domain)},
   acmeEmail: ${q(i.acmeEmail)},
   git: { repoURL: ${q(i.git.repoURL)}, revision: ${q(i.git.revision)} },
-  cluster: { region: ${q(i.cluster.region)}, pool: { size: ${q(i.cluster.pool.size)}, count: ${i.cluster.pool.count} }, containerRegistry: ${q(i.cluster.containerRegistry)} },
+  cluster: { region: ${q(i.cluster.region)}, pool: { size: ${q(i.cluster.pool.size)}, count: ${i.cluster.pool.count} }, containerRegistry: ${q(i.cluster.containerRegistry)}, backupBucket: ${q(i.cluster.backupBucket)} },
 };
 `;
 }
