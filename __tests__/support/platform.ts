@@ -1,4 +1,5 @@
 import { IngressController, Platform, PlatformProps } from '../../lib';
+import { problemLine, sortProblems } from '../../lib/core/errors';
 
 /** Settings of a platform for tests; override what a test is about. */
 export function testPlatform(overrides: Partial<PlatformProps> = {}): Platform {
@@ -35,4 +36,42 @@ export function findObject(objects: any[], kind: string, name: string): any {
     throw new Error(`expected one ${kind}/${name}, found ${found.length} among: ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
   }
   return found[0];
+}
+
+/**
+ * Every problem line of a synth, as `npm run synth` prints them (core/cli.ts): the problems the
+ * constructors reported plus whatever was thrown, sorted; [] when the platform synthesizes.
+ */
+export function problemsOf(declare: (platform: Platform) => void, platform: Platform = routedPlatform()): string[] {
+  try {
+    declare(platform);
+    platform.manifests();
+    return [];
+  } catch (e) {
+    return sortProblems([...platform.registry.problems, ...problemLine(e, 'test').split('\n')]);
+  }
+}
+
+/** The message form every problem line has: `<construct path>: <field> <value> <problem>. Fix: <fix>`. */
+export const PROBLEM_LINE = /^[a-z0-9][a-z0-9-]*(\/[A-Za-z0-9._-]+)*: [A-Za-z0-9_.\[\]()\- ]+? (\(unset\)|<redacted>|\S.*?) \S.*\. Fix: \S.*$/s;
+
+/** A function that declares on a fresh platform and synthesizes it: throws the report's lines, as `npm run synth` prints them. */
+export function synthOf(declare: (platform: Platform) => unknown, make: () => Platform = testPlatform): () => void {
+  return () => {
+    const lines = problemsOf((p) => void declare(p), make());
+    if (lines.length) throw new Error(lines.join('\n'));
+  };
+}
+
+/**
+ * `declare`, then a synth of the platform it declared on (problems are reported at synth): for
+ * `expect(andSynth(() => new X(platform, ...))).toThrow(...)`. The result may be a construct or
+ * an object with a `platform`.
+ */
+export function andSynth(declare: () => unknown): () => void {
+  return () => {
+    const made = declare() as { node?: { root: unknown }; platform?: Platform } | undefined;
+    const platform = made?.platform ?? (made?.node?.root as Platform | undefined);
+    if (platform instanceof Platform) platform.manifests();
+  };
 }

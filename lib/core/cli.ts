@@ -56,7 +56,8 @@ export function synthEntry(entry: string, options: RunOptions = {}): SynthOutcom
     const lines = sortProblems([...(declared?.registry.problems ?? []), ...problemLine(e, where).split('\n')]);
     const count = `${lines.length} error${lines.length === 1 ? '' : 's'}`;
     const trace = stack && e instanceof Error && e.stack ? `\n${e.stack}` : '';
-    return { exitCode: 1, report: `${lines.join('\n')}\n${count}${trace}\n` };
+    const notes = declared?.registry.notes.length ? `\n\n${declared.registry.notes.join('\n\n')}` : '';
+    return { exitCode: 1, report: `${lines.join('\n')}\n${count}${notes}${trace}\n` };
   }
 }
 

@@ -60,7 +60,18 @@ export function pathOf(scope: IConstruct | string): string {
 
 /** Formats one problem the same way everywhere: path, field, value, what is wrong, the fix. */
 export function describeProblem(scope: IConstruct | string, p: ProblemReport): string {
-  return `${pathOf(scope)}: ${p.field} ${p.secret ? '<redacted>' : formatValue(p.value)} ${p.problem}. Fix: ${p.fix}`;
+  return `${oneLine(pathOf(scope))}: ${oneLine(p.field)} ${p.secret ? '<redacted>' : formatValue(p.value)} ${p.problem}. Fix: ${p.fix}`;
+}
+
+/**
+ * Characters that would break a report line or hide what it says: C0/C1 controls, Unicode line
+ * and paragraph separators, zero-width and bidirectional formatting characters ("Trojan Source").
+ */
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+
+/** Text on one visible line: every INVISIBLE character written as a \uXXXX escape. */
+export function oneLine(text: string): string {
+  return text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A PlatformError for one problem; throw it from a constructor. */
@@ -81,6 +92,7 @@ export function formatValue(value: unknown): string {
       text = Object.prototype.toString.call(value); // cycles, BigInt inside objects
     }
   }
+  text = oneLine(text);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 

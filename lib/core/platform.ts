@@ -281,7 +281,10 @@ export class Platform extends App {
       try {
         check.run(input);
       } catch (e) {
-        this.registry.report(problemLine(e, `check ${check.name}`));
+        // One line per problem; a check's table of details follows the report (core/cli.ts).
+        const [line, ...details] = e instanceof SynthError ? [problemLine(e, check.name)] : problemLine(e, `check ${check.name}`).split('\n');
+        this.registry.report(line);
+        if (details.length) this.registry.notes.push(details.join('\n'));
       }
     }
     if (this.registry.problems.length) throw fail();

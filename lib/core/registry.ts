@@ -107,6 +107,12 @@ export class PlatformRegistry {
     this.reported.push(line);
   }
 
+  /**
+   * Details that explain a problem but are not problems themselves (the capacity table): printed
+   * after the report, so every report line stays `<path>: <field> ... Fix: ...`.
+   */
+  public readonly notes: string[] = [];
+
   /** Every problem recorded so far, in the order reported. */
   public get problems(): readonly string[] {
     return this.reported;

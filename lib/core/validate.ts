@@ -1,8 +1,9 @@
 // Run-time checks of construct props: synthesis does not type-check, so types, unknown keys (with a
 // "did you mean"), ranges and grammars are checked here, and each problem is reported (not thrown).
 import { IConstruct } from 'constructs';
+import { describeProblem, SynthError } from './errors';
 import { NameRule } from './names';
-import { reportProblem } from './problems';
+import { reportLine, reportProblem } from './problems';
 import { parseQuantity } from './quantity';
 
 /**
@@ -63,15 +64,32 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
  * constructor can go on with its default.
  */
 export class PropChecks {
-  constructor(private readonly scope: IConstruct, private readonly prefix = '') {}
+  /**
+   * @param scope the construct whose props these are, or a name (`cluster`) for props checked
+   * before any construct exists: those problems are collected, and `throwIfProblems` throws them.
+   */
+  constructor(public readonly scope: IConstruct | string, private readonly prefix = '', private readonly collected: string[] = []) {}
 
   /** Checks for a nested object, e.g. `within('services.web.')`. */
   public within(prefix: string): PropChecks {
-    return new PropChecks(this.scope, `${this.prefix}${prefix}`);
+    return new PropChecks(this.scope, `${this.prefix}${prefix}`, this.collected);
   }
 
   public report(field: string, value: unknown, problem: string, fix: string, secret = false): void {
-    reportProblem(this.scope, { field: `${this.prefix}${field}`, value, problem, fix, secret });
+    const p = { field: `${this.prefix}${field}`, value, problem, fix, secret };
+    if (typeof this.scope === 'string') this.collected.push(describeProblem(this.scope, p));
+    else reportProblem(this.scope, p);
+  }
+
+  /** Records a formatted problem line (a PlatformError's message). */
+  public reportLine(line: string): void {
+    if (typeof this.scope === 'string') this.collected.push(line);
+    else reportLine(this.scope, line);
+  }
+
+  /** For a named scope: throws every collected problem as one SynthError. */
+  public throwIfProblems(): void {
+    if (this.collected.length) throw new SynthError(this.collected);
   }
 
   /** A plain object with only `keys`; `field` '' is the props object itself. Unknown keys are reported. */
