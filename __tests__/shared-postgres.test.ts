@@ -1,7 +1,7 @@
 import { DatabaseEnvStyles, Monitoring, NovahostApp, PodSecurity } from '../lib';
 import { provisioningSql } from '../lib/data/postgres/provisioning';
 import { DEFAULT_S3_UPLOAD_IMAGE, SharedPostgres, SharedPostgresProps } from '../lib/data/postgres/shared-postgres';
-import { allObjects, findObject, routedPlatform, synthesize, testPlatform } from './support/platform';
+import { allObjects, andSynth, findObject, routedPlatform, synthesize, testPlatform } from './support/platform';
 import { canConnect } from './support/reachability';
 
 const WEB = { image: 'ghcr.io/example/web:1.0.0', port: 3000 };
@@ -19,7 +19,7 @@ function setup(props: SharedPostgresProps = {}) {
 function expectError(fn: () => unknown, ...parts: string[]) {
   let message = '';
   try {
-    fn();
+    andSynth(fn)();
   } catch (e) {
     message = (e as Error).message;
   }
@@ -311,7 +311,7 @@ describe('SharedPostgres', () => {
   });
 
   it('fails when a storage size or setting is malformed', () => {
-    expectError(() => new SharedPostgres(testPlatform(), 'postgres', { storage: { size: '20GB' } }), 'shared/postgres: storage.size "20GB" is not a storage size', 'e.g. "20Gi"');
+    expectError(() => new SharedPostgres(testPlatform(), 'postgres', { storage: { size: '20GB' } }), 'shared/postgres: storage.size "20GB" is not a storage size', '"20Gi"');
     expectError(() => new SharedPostgres(testPlatform(), 'postgres', { backup: { storage: { size: '0Gi' } } }), 'backup.storage.size "0Gi"');
     expectError(() => new SharedPostgres(testPlatform(), 'postgres', { settings: { sharedBuffers: '1G' } }), 'settings.sharedBuffers "1G" is not a PostgreSQL memory size');
     expectError(() => new SharedPostgres(testPlatform(), 'postgres', { backup: { retentionDays: 0 } }), 'backup.retentionDays 0');

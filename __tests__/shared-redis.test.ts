@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { Monitoring, NovahostApp, Platform, ServiceConsumer } from '../lib';
 import { EvictionPolicies, Persistence, SharedRedis, SharedRedisProps } from '../lib/data/redis/shared-redis';
-import { findObject, routedPlatform, synthesize, testPlatform } from './support/platform';
+import { findObject, routedPlatform, synthesize, synthOf, testPlatform } from './support/platform';
 import { canConnect } from './support/reachability';
 
 const API = { image: 'ghcr.io/example/api:1.0.0', port: 9000, cache: true };
@@ -274,26 +274,26 @@ describe('SharedRedis', () => {
   });
 
   it('fails when the image is not pinned', () => {
-    expect(() => new SharedRedis(testPlatform(), 'redis', { image: 'redis:latest' }))
+    expect(synthOf((p) => new SharedRedis(p, 'redis', { image: 'redis:latest' })))
       .toThrow('shared/redis: image "redis:latest" uses the moving tag "latest"');
-    expect(() => new SharedRedis(testPlatform(), 'redis', { image: 'redis' })).toThrow('has no tag or digest');
+    expect(synthOf((p) => new SharedRedis(p, 'redis', { image: 'redis' }))).toThrow('has no tag or digest');
   });
 
   it('fails when maxmemory is not a Redis size or leaves no headroom', () => {
     for (const bad of ['256MB', '256 mb', '0', '1g', '', '256m']) {
-      expect(() => new SharedRedis(testPlatform(), 'redis', { maxmemory: bad }))
-        .toThrow(`shared/redis: maxmemory ${JSON.stringify(bad)} is not a Redis memory size of the form <whole number><kb|mb|gb>`);
+      expect(synthOf((p) => new SharedRedis(p, 'redis', { maxmemory: bad })))
+        .toThrow(`shared/redis: maxmemory ${JSON.stringify(bad)} is not a Redis memory size (a whole number with kb, mb or gb, lower case)`);
     }
-    expect(() => new SharedRedis(testPlatform(), 'redis', { maxmemory: '512kb' })).toThrow('is below 1mb');
-    expect(() => new SharedRedis(testPlatform(), 'redis', { maxmemory: '400mb' }))
+    expect(synthOf((p) => new SharedRedis(p, 'redis', { maxmemory: '512kb' }))).toThrow('is below 1mb');
+    expect(synthOf((p) => new SharedRedis(p, 'redis', { maxmemory: '400mb' })))
       .toThrow('shared/redis: maxmemory "400mb" is more than 75% of the memory limit 512Mi, so the kernel would kill Redis (forks for AOF rewrites and snapshots need headroom) before Redis refuses a write. Fix: lower maxmemory to at most 384mb, or raise resources.memoryLimit');
-    expect(() => new SharedRedis(testPlatform(), 'redis', { maxmemory: '400mb', resources: { memoryLimit: '1Gi' } })).not.toThrow();
+    expect(synthOf((p) => new SharedRedis(p, 'redis', { maxmemory: '400mb', resources: { memoryLimit: '1Gi' } }))).not.toThrow();
   });
 
   it('fails on a bad databases count, eviction policy or storage size', () => {
-    expect(() => new SharedRedis(testPlatform(), 'redis', { databases: 0 })).toThrow('shared/redis: databases 0 is not a whole number ≥ 1');
-    expect(() => new SharedRedis(testPlatform(), 'redis', { evictionPolicy: 'lru' as any })).toThrow('shared/redis: evictionPolicy "lru" is not a Redis maxmemory-policy');
-    expect(() => new SharedRedis(testPlatform(), 'redis', { storageSize: '2 GB' })).toThrow('shared/redis: storageSize "2 GB" is not a positive Kubernetes byte quantity');
+    expect(synthOf((p) => new SharedRedis(p, 'redis', { databases: 0 }))).toThrow('shared/redis: databases 0 is not a whole number from 1 to 10000');
+    expect(synthOf((p) => new SharedRedis(p, 'redis', { evictionPolicy: 'lru' as any }))).toThrow('shared/redis: evictionPolicy "lru" is not one of EvictionPolicies. Fix: use one of: EvictionPolicies.NO_EVICTION ("noeviction")');
+    expect(synthOf((p) => new SharedRedis(p, 'redis', { storageSize: '2 GB' }))).toThrow('shared/redis: storageSize "2 GB" is not a positive Kubernetes memory quantity');
   });
 
   it('fails when a cache is asked for after synthesis started', () => {

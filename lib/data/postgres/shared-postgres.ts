@@ -24,6 +24,8 @@ import {
 } from './props';
 import { allowTraffic, renderMetrics, renderServer } from './server';
 import { archiveSettings, resolveBackup, ResolvedBackup, resolveSettings, storageOf } from './settings';
+import { SHARED_POSTGRES_PROPS } from './props-schema';
+import { checkProps } from '../../core/prop-schema';
 
 export * from './props';
 export { PostgresDatabase } from './database';
@@ -63,7 +65,9 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
   private readonly byConsumer = new Map<string, PostgresDatabase>();
 
   constructor(scope: Construct, id: string, props: SharedPostgresProps = {}) {
-    super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
+    super(scope, id, props?.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
+    // Synthesis does not type-check: each bad prop is reported, and its default used instead.
+    props = checkProps<SharedPostgresProps>(this, props, SHARED_POSTGRES_PROPS);
     declareSecrets(this);
     this.name = checkName(this, 'id', id, NameRules.STATEFULSET);
     checkName(this, 'id (Service name)', id, NameRules.DNS1035_LABEL);

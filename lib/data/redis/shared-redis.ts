@@ -29,6 +29,9 @@ import { memoryBytes } from '../../core/quantity';
 import { checkVolumeSize, dataStorageClass } from '../../core/volumes';
 import { GENERATED_PASSWORD, PASSWORD_KEY, RedisCache } from './cache';
 import { MAXMEMORY_SHARE_OF_LIMIT, SharedRedisProps } from './props';
+import { SHARED_REDIS_PROPS } from './props-schema';
+import { checkProps } from '../../core/prop-schema';
+import { reportProblem } from '../../core/problems';
 import { imageRef, PINS } from '../../core/pins';
 
 export type { SharedRedisProps } from './props';
@@ -91,7 +94,9 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
   private rendered = false;
 
   constructor(scope: Construct, id: string, props: SharedRedisProps = {}) {
-    super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
+    super(scope, id, props?.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
+    // Synthesis does not type-check: each bad prop is reported, and its default used instead.
+    props = checkProps<SharedRedisProps>(this, props, SHARED_REDIS_PROPS);
     declareSecrets(this);
     this.name = checkName(this, 'id', id, NameRules.STATEFULSET);
     checkName(this, 'id', id, NameRules.DNS1035_LABEL);
@@ -99,19 +104,9 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
     this.configMapName = `${id}-config`;
     this.image = pinnedImage(this, 'image', props.image ?? DEFAULT_REDIS_IMAGE);
     this.persistence = props.persistence ?? Persistence.AOF;
+    // Types, enum-likes and ranges were checked by SHARED_REDIS_PROPS (./props-schema.ts).
     this.evictionPolicy = props.evictionPolicy ?? EvictionPolicies.NO_EVICTION;
-    if (!Object.values(EvictionPolicies).includes(this.evictionPolicy)) {
-      throw configError(this, {
-        field: 'evictionPolicy',
-        value: this.evictionPolicy,
-        problem: 'is not a Redis maxmemory-policy',
-        fix: `use one of EvictionPolicies: ${Object.values(EvictionPolicies).join(', ')}`,
-      });
-    }
     this.databases = props.databases ?? 16;
-    if (!Number.isInteger(this.databases) || this.databases < 1) {
-      throw configError(this, { field: 'databases', value: props.databases, problem: 'is not a whole number ≥ 1', fix: 'use 16 (the Redis default) or more' });
-    }
     this.storageSize = props.storageSize ?? '2Gi';
     checkVolumeSize(this, 'storageSize', this.storageSize);
     this.storageClass = dataStorageClass(this, 'storageClass', props.storageClass);
@@ -120,7 +115,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
     const maxmemoryBytes = parseMaxmemory(this, 'maxmemory', this.maxmemory);
     const limitBytes = memoryBytes(this, 'resources.memoryLimit', this.resources.memoryLimit!);
     if (maxmemoryBytes > limitBytes * MAXMEMORY_SHARE_OF_LIMIT) {
-      throw configError(this, {
+      reportProblem(this, {
         field: 'maxmemory',
         value: this.maxmemory,
         problem: `is more than ${MAXMEMORY_SHARE_OF_LIMIT * 100}% of the memory limit ${this.resources.memoryLimit}, so the kernel would kill Redis (forks for AOF rewrites and snapshots need headroom) before Redis refuses a write`,
