@@ -2,7 +2,7 @@ import { parse } from 'yaml';
 import { BuildJob, BuildJobProps, BuildJobTemplate, fillTemplate } from '../lib/builds/build-job';
 import { BuildsNamespace } from '../lib/builds/builds-namespace';
 import { SYNC_OPTIONS } from '../lib';
-import { findObject, synthesize, testPlatform } from './support/platform';
+import { andSynth, findObject, synthesize, testPlatform } from './support/platform';
 
 const SOURCE = { gitUrl: 'https://github.com/example/app.git', ref: 'v1.2.0', subdirectory: 'services/web', dockerfile: 'docker/Dockerfile' };
 const ARTIFACTS = { endpoint: 'https://s3.example.com', bucket: 'build-artifacts', prefix: 'novahost', credentialsSecret: 'artifact-store', path: '/dist' };
@@ -155,7 +155,7 @@ describe('BuildJob', () => {
   });
 
   it('fails when a build arg name is invalid or looks like a secret', () => {
-    expect(() => build({ buildArgs: { 'foo;id': 'x' } })).toThrow(/buildArgs "foo;id" is not a build argument name/);
+    expect(() => build({ buildArgs: { 'foo;id': 'x' } })).toThrow(/buildArgs key "foo;id" is not a build argument name/);
     expect(() => build({ buildArgs: { NPM_TOKEN: 'abc' } })).toThrow('buildArgs.NPM_TOKEN "<redacted>" looks like a secret');
     expect(() => build({ buildArgs: { NOTE: 'a\nb' } })).toThrow(/buildArgs.NOTE "a\\nb" is not a single line/);
   });
@@ -214,6 +214,6 @@ describe('BuildJobTemplate', () => {
   it('fails when the push secret is not a Secret name', () => {
     const platform = testPlatform();
     const builds = new BuildsNamespace(platform, 'builds');
-    expect(() => new BuildJobTemplate(builds, 'default', { pushSecret: 'Registry Push' })).toThrow(/builds\/default: pushSecret "Registry Push" is not a DNS-1123 subdomain/);
+    expect(andSynth(() => new BuildJobTemplate(builds, 'default', { pushSecret: 'Registry Push' }))).toThrow(/builds\/default: pushSecret "Registry Push" is not a DNS-1123 subdomain/);
   });
 });

@@ -1,6 +1,6 @@
 import { NovahostApp, PodSecurity, SyncWave } from '../lib';
 import { BuildsNamespace, CLUSTER_AND_PRIVATE_RANGES } from '../lib/builds/builds-namespace';
-import { allObjects as all, findObject, synthesize, testPlatform } from './support/platform';
+import { allObjects as all, andSynth, findObject, synthesize, testPlatform } from './support/platform';
 
 function setup({ registryNamespace, ...props }: ConstructorParameters<typeof BuildsNamespace>[2] & { registryNamespace?: boolean } = {}) {
   const platform = testPlatform();
@@ -150,13 +150,13 @@ describe('BuildsNamespace', () => {
   });
 
   it('fails when maxConcurrentBuilds is not a positive whole number', () => {
-    expect(() => setup({ maxConcurrentBuilds: 0 })).toThrow(
-      'builds: maxConcurrentBuilds 0 is not a whole number ≥ 1. Fix: use 1 or 2 on a 2 vCPU / 4 GiB node',
+    expect(andSynth(() => setup({ maxConcurrentBuilds: 0 }))).toThrow(
+      'builds: maxConcurrentBuilds 0 is not a whole number from 1 to 100. Fix: use 1 or 2 on a 2 vCPU / 4 GiB node',
     );
   });
 
   it('fails when a denied egress range is not an IPv4 CIDR', () => {
-    expect(() => setup({ deniedEgressCidrs: ['10.0.0.0/33'] })).toThrow('builds: deniedEgressCidrs "10.0.0.0/33" is not an IPv4 CIDR');
+    expect(andSynth(() => setup({ deniedEgressCidrs: ['10.0.0.0/33'] }))).toThrow('builds: deniedEgressCidrs[0] "10.0.0.0/33" is not an IPv4 CIDR');
   });
 
   it('fails when one build is smaller than its own clone and upload steps', () => {
@@ -164,6 +164,6 @@ describe('BuildsNamespace', () => {
   });
 
   it('fails when a request is above its limit', () => {
-    expect(() => setup({ buildResources: { memoryRequest: '2Gi' } })).toThrow('builds: buildResources.memoryRequest "2Gi" is above memoryLimit 1280Mi');
+    expect(andSynth(() => setup({ buildResources: { memoryRequest: '2Gi' } }))).toThrow('builds: buildResources.memoryLimit "1280Mi" is below the memory request (2Gi)');
   });
 });

@@ -3,12 +3,14 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { BuildsNamespace } from './builds-namespace';
-import { BuildInputs, checkInput, placeholder, SECRET_LOOKING_ARG, TemplatePlaceholders } from './inputs';
+import { BuildInputs, checkGitUrl, checkInput, placeholder, SECRET_LOOKING_ARG, TemplatePlaceholders } from './inputs';
 import {
   BuildContainers, BuildImages, buildJobProps, DEFAULT_BUILD_IMAGES, ResolvedArtifacts, ResolvedBuild, ResolvedCache,
 } from './job-spec';
 import { cpuMillis, memoryBytes } from '../core/quantity';
 import { configError } from '../core/errors';
+import { checkProps } from '../core/prop-schema';
+import { BUILD_JOB_PROPS, BUILD_JOB_TEMPLATE_PROPS } from './props-schema';
 import { SYNC_OPTIONS } from '../core/annotations';
 import { immutableJobAnnotations } from '../core/job-annotations';
 import { SecretKeyReference } from '../core/handles';
@@ -138,11 +140,13 @@ export class BuildJob extends Construct {
 
   constructor(scope: BuildsNamespace, id: string, props: BuildJobProps) {
     super(scope, id);
+    // Synthesis does not type-check: each bad prop is reported, and a default or placeholder used instead.
+    props = checkProps<BuildJobProps>(this, props, BUILD_JOB_PROPS);
     declareSecrets(this);
     const buildId = checkInput(this, 'id', id, BuildInputs.BUILD_ID, 'rename the BuildJob, e.g. "smoke-test"');
     const s = props.source ?? ({} as BuildSource);
     const d = props.destination ?? ({} as BuildDestination);
-    const gitUrl = checkGitUrl(this, s.gitUrl);
+    const gitUrl = checkGitUrl(this, 'source.gitUrl', s.gitUrl);
     const gitRef = checkInput(this, 'source.ref', s.ref, BuildInputs.GIT_REF);
     const image = checkInput(this, 'destination.image', d.image, BuildInputs.IMAGE);
     const common = resolveCommon(this, scope, props, { pushSecret: d.pushSecret, subdirectory: s.subdirectory, dockerfile: s.dockerfile });
@@ -179,6 +183,7 @@ export class BuildJobTemplate extends Construct {
 
   constructor(scope: BuildsNamespace, id: string, props: BuildJobTemplateProps) {
     super(scope, id);
+    props = checkProps<BuildJobTemplateProps>(this, props, BUILD_JOB_TEMPLATE_PROPS);
     declareSecrets(this);
     checkName(this, 'id', id, NameRules.DNS1123_LABEL);
     this.configMapName = checkName(this, 'id', `build-template-${id}`, NameRules.DNS1123_SUBDOMAIN);
@@ -337,26 +342,6 @@ function resolveCommon(scope: Construct, builds: BuildsNamespace, props: BuildOp
 
 function fieldOf(scope: Construct, f: string): string {
   return scope instanceof BuildJob ? `source.${f}` : f;
-}
-
-function checkGitUrl(scope: Construct, url: string): string {
-  if (typeof url === 'string' && /^(ssh:\/\/|git@)/.test(url)) {
-    throw configError(scope, {
-      field: 'source.gitUrl',
-      value: url,
-      problem: 'is an SSH URL, and the clone runs as uid 1000 without a passwd entry, which OpenSSH refuses',
-      fix: 'use the https:// URL of the repository',
-    });
-  }
-  if (typeof url === 'string' && /^https:\/\/[^/]*@/.test(url)) {
-    throw configError(scope, {
-      field: 'source.gitUrl',
-      value: url.replace(/\/\/[^/]*@/, '//<redacted>@'),
-      problem: 'carries credentials, which would be written to dist/',
-      fix: 'use the URL without user and token; private repositories are not supported yet',
-    });
-  }
-  return checkInput(scope, 'source.gitUrl', url, BuildInputs.GIT_URL);
 }
 
 function checkSeconds(scope: Construct, field: string, value: number): number {

@@ -7,6 +7,9 @@ import { cpuMillis, formatCpu, formatMemory, memoryBytes } from '../core/quantit
 import { BUILD_POD_SELECTOR, BuildImages } from './job-spec';
 import { buildPodPolicyBindingSpec, buildPodPolicySpec } from './build-pod-policy';
 import { configError } from '../core/errors';
+import { checkProps } from '../core/prop-schema';
+import { reportProblem } from '../core/problems';
+import { BUILDS_NAMESPACE_PROPS } from './props-schema';
 import { SyncWave } from '../core/annotations';
 import { SecretKeyReference } from '../core/handles';
 import { checkName, NameRules, standardLabels } from '../core/names';
@@ -106,16 +109,18 @@ export class BuildsNamespace extends NamespacedConstruct {
   private readonly secretRefs = new Map<string, SecretKeyReference>();
 
   constructor(scope: Construct, id: string, props: BuildsNamespaceProps = {}) {
-    super(scope, id, props.namespace ?? 'builds', {
+    super(scope, id, props?.namespace ?? 'builds', {
       wave: SyncWave.BUILDS,
       podSecurity: PodSecurity.PRIVILEGED,
       podSecurityReason: BUILDS_POD_SECURITY_REASON,
     });
+    // Synthesis does not type-check: each bad prop is reported, and its default used instead.
+    props = checkProps<BuildsNamespaceProps>(this, props, BUILDS_NAMESPACE_PROPS);
     declareSecrets(this);
     this.maxConcurrentBuilds = positiveInteger(this, 'maxConcurrentBuilds', props.maxConcurrentBuilds ?? 2, 'use 1 or 2 on a 2 vCPU / 4 GiB node');
     this.maxJobs = positiveInteger(this, 'maxJobs', props.maxJobs ?? 20, 'use a number at least maxConcurrentBuilds');
     if (this.maxJobs < this.maxConcurrentBuilds) {
-      throw configError(this, { field: 'maxJobs', value: this.maxJobs, problem: `is below maxConcurrentBuilds (${this.maxConcurrentBuilds})`, fix: 'raise maxJobs' });
+      reportProblem(this, { field: 'maxJobs', value: this.maxJobs, problem: `is below maxConcurrentBuilds (${this.maxConcurrentBuilds})`, fix: 'raise maxJobs' });
     }
     this.buildResources = { ...DEFAULT_BUILD_RESOURCES, ...props.buildResources };
     this.checkBuildResources();

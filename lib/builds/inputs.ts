@@ -122,6 +122,27 @@ export function checkInput(scope: IConstruct | string, field: string, value: str
   return value;
 }
 
+/** An https Git URL without credentials; SSH URLs get their own reason. Throws a configError otherwise. */
+export function checkGitUrl(scope: IConstruct | string, field: string, url: string): string {
+  if (typeof url === 'string' && /^(ssh:\/\/|git@)/.test(url)) {
+    throw configError(scope, {
+      field,
+      value: url,
+      problem: 'is an SSH URL, and the clone runs as uid 1000 without a passwd entry, which OpenSSH refuses',
+      fix: 'use the https:// URL of the repository',
+    });
+  }
+  if (typeof url === 'string' && /^https:\/\/[^/]*@/.test(url)) {
+    throw configError(scope, {
+      field,
+      value: url.replace(/\/\/[^/]*@/, '//<redacted>@'),
+      problem: 'carries credentials, which would be written to dist/',
+      fix: 'use the URL without user and token; private repositories are not supported yet',
+    });
+  }
+  return checkInput(scope, field, url, BuildInputs.GIT_URL);
+}
+
 /** Secret-looking build argument names: their values would be written to dist/ in clear. */
 export const SECRET_LOOKING_ARG = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/;
 
