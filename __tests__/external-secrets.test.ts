@@ -1,7 +1,7 @@
 import { ExternalSecrets, NovahostApp, SharedPostgres, SharedRedis } from '../lib';
 import { findSecretUses, secretInventory } from '../lib/checks/secrets/inventory';
 import { platform as reference } from '../main';
-import { routedPlatform, synthesize } from './support/platform';
+import { andSynth, routedPlatform, synthesize } from './support/platform';
 import { helmValuesProblems, validateAll } from './support/schemas';
 
 function withExternalSecrets() {
@@ -72,9 +72,9 @@ describe('ExternalSecrets', () => {
 
   it.each([
     [{ store: { name: 'Vault!' } }, /store.name "Vault!" is not a DNS-1123 subdomain/],
-    [{ store: { name: 'vault' }, refreshInterval: 'hourly' }, /refreshInterval "hourly" is not a Go duration/],
+    [{ store: { name: 'vault' }, refreshInterval: 'hourly' }, /refreshInterval "hourly" is not a positive Go duration/],
     [{ store: { name: 'vault' }, remotePrefix: '../x y' }, /remotePrefix "..\/x y" is not a path/],
   ])('fails when the settings are wrong: %j', (props, message) => {
-    expect(() => new ExternalSecrets(routedPlatform(), 'eso', props as any)).toThrow(message);
+    expect(andSynth(() => new ExternalSecrets(routedPlatform(), 'eso', props as any))).toThrow(message);
   });
 });

@@ -46,10 +46,10 @@ describe('Longhorn', () => {
       expect(() => longhorn({ backups: { cron: '0 3 * * *', retain: 7 } })).toThrow('longhorn-system/longhorn: backups {"cron":"0 3 * * *","retain":7} is set without a backupTarget');
     });
     it('the replica count cannot be met', () => {
-      expect(() => longhorn({ replicas: 5 })).toThrow('replicas 5 is not 1, 2 or 3');
+      expect(() => longhorn({ replicas: 5 })).toThrow('replicas 5 is not a whole number from 1 to 3');
     });
     it('a schedule is not cron', () => {
-      expect(() => longhorn({ snapshots: { cron: 'daily', retain: 7 } })).toThrow('snapshots.cron "daily" is not a five-field cron schedule');
+      expect(() => longhorn({ snapshots: { cron: 'daily', retain: 7 } })).toThrow('snapshots.cron "daily" has 1 field, not the five of a cron schedule');
     });
   });
 });

@@ -123,11 +123,11 @@ describe('Monitoring', () => {
   });
 
   it('fails when a retention is not a duration', () => {
-    expect(() => monitored({ prometheus: { retention: 'a week' } })).toThrow(/monitoring.*prometheus\.retention.*"a week".*not a Prometheus duration.*"7d"/s);
+    expect(() => monitored({ prometheus: { retention: 'a week' } }).platform.manifests()).toThrow(/monitoring.*prometheus\.retention.*"a week".*not a positive Prometheus duration.*"7d"/s);
   });
 
   it('fails when a volume size is not a quantity', () => {
-    expect(() => monitored({ loki: { storageSize: '5 gigs' } })).toThrow(/loki\.storageSize.*"5 gigs".*"8Gi"/s);
+    expect(() => monitored({ loki: { storageSize: '5 gigs' } }).platform.manifests()).toThrow(/loki\.storageSize.*"5 gigs".*is not a positive Kubernetes memory quantity/s);
   });
 
   it('fails when declared twice', () => {

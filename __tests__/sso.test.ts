@@ -60,7 +60,7 @@ describe('Authelia', () => {
         .toThrow('is already provided by auth/authelia');
     });
     it('the policy is not a sign-in policy', () => {
-      expect(() => sso({ policy: 'bypass' as any })).toThrow('auth/authelia: policy "bypass" is not an Authelia policy for signed-in users');
+      expect(() => sso({ policy: 'bypass' as any }).platform.manifests()).toThrow('auth/authelia: policy "bypass" is not one of AutheliaPolicies. Fix: use one of: AutheliaPolicies.TWO_FACTOR ("two_factor")');
     });
   });
 });

@@ -86,7 +86,7 @@ export { CHART_VOLUMES, formatCostTable, monthlyCost, volumeGiB } from './checks
 export type { CostLine, MonthlyCost } from './checks/cost';
 export type { PlacedNode, PlacementReport, UnplacedPod } from './checks/placement';
 export { ClusterProfiles, DigitalOcean } from './cluster/profiles';
-export type { DoksPool, DoksProps, ManagedClusterProps, NodeResources } from './cluster/profiles';
+export type { DoksPool, DoksProps, K3sNodeProps, ManagedClusterProps, NodeResources } from './cluster/profiles';
 export { nodeCount, singleNodeProfile } from './core/cluster';
 export type { ClusterProfile, IngressExposure, NodePool } from './core/cluster';
 export {

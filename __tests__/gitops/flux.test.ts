@@ -3,7 +3,7 @@ import { assertGitOpsEngine } from '../../lib';
 import { Flux, onlyFolder, withFluxControllers } from '../../lib/gitops/flux';
 import { ImageTags, renderImageFile } from '../../lib/apps/image-tags';
 import { validateWithMinimal } from '../support/minimal-schemas';
-import { findObject, synthesize, testPlatform } from '../support/platform';
+import { findObject, synthesize, synthOf, testPlatform } from '../support/platform';
 
 type Engine = 'argocd' | 'flux';
 
@@ -180,17 +180,17 @@ describe('Flux', () => {
     });
 
     it('image automation has no Git credentials to push with', () => {
-      expect(() => new Flux(testPlatform(), 'flux', { imageAutomation: { tags: TAGS, file: 'images/images.yaml', images: { web: { semverRange: '>=0.1.0' } } } }))
+      expect(synthOf((p) => new Flux(p, 'flux', { imageAutomation: { tags: TAGS, file: 'images/images.yaml', images: { web: { semverRange: '>=0.1.0' } } } })))
         .toThrow('gitSecret (unset) is required with imageAutomation');
     });
 
     it('an automated image is not in the image file', () => {
-      expect(() => new Flux(testPlatform(), 'flux', { gitSecret: 'git', imageAutomation: { tags: TAGS, file: 'images/images.yaml', images: { worker: { semverRange: '>=0.1.0' } } } }))
+      expect(synthOf((p) => new Flux(p, 'flux', { gitSecret: 'git', imageAutomation: { tags: TAGS, file: 'images/images.yaml', images: { worker: { semverRange: '>=0.1.0' } } } })))
         .toThrow('images/images.yaml: image key "worker" is not in the image file. Fix: add "worker: <image>:<version>" under data:, or use one of: web, api');
     });
 
     it('an interval is not a duration', () => {
-      expect(() => new Flux(testPlatform(), 'flux', { interval: '10 minutes' })).toThrow('flux-system/flux: interval "10 minutes" is not a Go duration');
+      expect(synthOf((p) => new Flux(p, 'flux', { interval: '10 minutes' }))).toThrow('flux-system/flux: interval "10 minutes" is not a positive Go duration');
     });
   });
 });

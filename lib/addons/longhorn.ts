@@ -10,6 +10,8 @@ import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/netw
 import { NamespacedConstruct } from '../core/platform';
 import { PodSecurity } from '../core/namespace-chart';
 import { helmChart, PINS } from '../core/pins';
+import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
+import { reportProblem } from '../core/problems';
 
 /** The Longhorn chart the platform installs. */
 export const LONGHORN_CHART = helmChart(PINS.charts.longhorn);
@@ -94,6 +96,26 @@ export interface LonghornProps {
   readonly instanceManagerCpuPercent?: number;
 }
 
+const schedule = Rules.object<LonghornSchedule>({
+  cron: Rules.required(Rules.cron(), undefined, 'give a cron schedule, e.g. "0 2 * * *"'),
+  retain: Rules.required(Rules.integer(1, 100, 'keep e.g. 7'), undefined, 'say how many to keep, e.g. 7'),
+});
+
+const LONGHORN_PROPS = {
+  // Checked by the platform when it makes the namespace chart.
+  namespace: Rules.any(),
+  dataPath: Rules.pattern(/^\/(?:[A-Za-z0-9_][A-Za-z0-9._-]*\/?)*$/, 'an absolute host path (no "..", spaces or special characters)', 'use the mount point of the block volume, e.g. "/var/lib/longhorn/"'),
+  defaultClass: Rules.boolean(),
+  replicas: Rules.integer(1, 3, 'use 1 on a single node (one node can hold one replica)'),
+  snapshots: schedule,
+  backupTarget: Rules.object<LonghornBackupTarget>({
+    url: Rules.required(Rules.pattern(/^(s3|nfs|cifs|azblob):\/\/[^\s"'`$;|&<>\\]+$/, 'a Longhorn backup target', 'use s3://bucket@region/path, nfs://host:/path, cifs://... or azblob://...'), undefined, 'give the target URL, e.g. "s3://bucket@region/"'),
+    credentialSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
+  }),
+  backups: schedule,
+  instanceManagerCpuPercent: Rules.integer(1, 40, 'use 5 on a 2 vCPU node'),
+} satisfies ShapeOf<LonghornProps>;
+
 /** `longhorn.io/v1beta2` RecurringJob; no CRD file in this repository, so see the test's minimal schema. */
 export interface RecurringJobSpec {
   readonly name: string;
@@ -127,12 +149,14 @@ export class Longhorn extends NamespacedConstruct {
   public readonly replicas: number;
 
   constructor(scope: Construct, id: string, props: LonghornProps = {}) {
-    super(scope, id, props.namespace ?? 'longhorn-system', {
+    super(scope, id, props?.namespace ?? 'longhorn-system', {
       // The RecurringJobs need the chart's CRDs: a folder after the operators.
       wave: SyncWave.SHARED_SERVICES,
       podSecurity: PodSecurity.PRIVILEGED,
       podSecurityReason: 'Longhorn manager, engine and CSI plugin pods mount host paths, use iSCSI and run privileged on the node',
     });
+    // Synthesis does not type-check: each bad prop is reported, and its default used instead.
+    props = checkProps<LonghornProps>(this, props, LONGHORN_PROPS);
     this.replicas = props.replicas ?? 1;
     if (!Number.isInteger(this.replicas) || this.replicas < 1 || this.replicas > 3) {
       throw configError(this, { field: 'replicas', value: props.replicas, problem: 'is not 1, 2 or 3', fix: 'use 1 on a single node (one node can hold one replica)' });
@@ -142,7 +166,7 @@ export class Longhorn extends NamespacedConstruct {
     const cpu = props.instanceManagerCpuPercent ?? 5;
     if (!Number.isInteger(cpu) || cpu < 1 || cpu > 40) throw configError(this, { field: 'instanceManagerCpuPercent', value: cpu, problem: 'is not a percentage between 1 and 40', fix: 'use 5 on a 2 vCPU node' });
     if (props.backups && !props.backupTarget) {
-      throw configError(this, { field: 'backups', value: props.backups, problem: 'is set without a backupTarget', fix: 'add backupTarget: { url: "s3://bucket@region/", credentialSecret } or remove backups' });
+      reportProblem(this, { field: 'backups', value: props.backups, problem: 'is set without a backupTarget', fix: 'add backupTarget: { url: "s3://bucket@region/", credentialSecret } or remove backups' });
     }
     if (props.backupTarget && !/^(s3|nfs|cifs|azblob):\/\/\S+$/.test(props.backupTarget.url)) {
       throw configError(this, { field: 'backupTarget.url', value: props.backupTarget.url, problem: 'is not a Longhorn backup target', fix: 'use s3://bucket@region/path, nfs://host:/path, cifs://... or azblob://...' });

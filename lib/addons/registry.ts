@@ -17,6 +17,7 @@ import { declareSecrets } from '../core/secrets';
 import { renderServerServices, renderStatefulServer } from '../data/stateful-server';
 import { checkVolumeSize, dataStorageClass } from '../core/volumes';
 import { imageRef, PINS } from '../core/pins';
+import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
 
 /** CNCF Distribution, pinned in PINS. */
 export const REGISTRY_IMAGE = imageRef(PINS.images.registry);
@@ -46,6 +47,18 @@ export interface RegistryProps {
   readonly resources?: ResourceSpec;
 }
 
+const REGISTRY_PROPS = {
+  // Checked by the platform when it makes the namespace chart.
+  namespace: Rules.any(),
+  host: Rules.name(NameRules.HOSTNAME, 'use a host such as "registry.example.com"'),
+  image: Rules.throwing(pinnedImage),
+  storageSize: Rules.pattern(/^[1-9][0-9]*(Mi|Gi|Ti)$/, 'a size in Mi, Gi or Ti', 'use e.g. "20Gi"'),
+  storageClassName: Rules.name(NameRules.DNS1123_SUBDOMAIN),
+  htpasswdSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
+  httpSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
+  resources: Rules.resources({ cpuRequest: '50m', memoryRequest: '64Mi', memoryLimit: '256Mi' }),
+} satisfies ShapeOf<RegistryProps>;
+
 /**
  * An in-cluster image registry (CNCF Distribution) for images built for this platform: a
  * StatefulSet on a retained volume, htpasswd auth from a Secret, served at `registry.<domain>`
@@ -67,7 +80,9 @@ export class Registry extends NamespacedConstruct {
   public readonly httpSecret: SecretKeyReference;
 
   constructor(scope: Construct, id: string, props: RegistryProps = {}) {
-    super(scope, id, props.namespace ?? 'registry', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
+    super(scope, id, props?.namespace ?? 'registry', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
+    // Synthesis does not type-check: each bad prop is reported, and its default used instead.
+    props = checkProps<RegistryProps>(this, props, REGISTRY_PROPS);
     declareSecrets(this);
     this.host = checkName(this, 'host', props.host ?? this.platform.host('registry'), NameRules.HOSTNAME);
     this.image = pinnedImage(this, 'image', props.image ?? REGISTRY_IMAGE);

@@ -1,7 +1,6 @@
 // Authelia as the platform's single sign-on: forward auth for routes with `sso: true`, storing into
 // the shared PostgreSQL and Redis through the same handles apps get.
 import { Construct } from 'constructs';
-import { configError } from '../core/errors';
 import { SyncWave } from '../core/annotations';
 import { CacheHandle, CacheProvider, DatabaseHandle, DatabaseProvider, SecretKeyReference, ServiceConsumer } from '../core/handles';
 import { chartResources, ChartResources } from '../core/helm-values';
@@ -12,6 +11,8 @@ import { NamespacedConstruct } from '../core/platform';
 import { DeriveStages } from '../core/registry';
 import { declareSecrets } from '../core/secrets';
 import { helmChart, PINS } from '../core/pins';
+import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
+import { cannotContinue } from '../core/problems';
 
 /** The Authelia chart (pre-1.0: pinned exactly). */
 export const AUTHELIA_CHART = helmChart(PINS.charts.authelia);
@@ -104,6 +105,26 @@ export interface AutheliaProps {
   readonly resources?: ChartResources;
 }
 
+const REQUIRED_FIX = 'pass database: postgres and cache: { server: redis, index: <free index> }';
+const quantity = (kind: 'cpu' | 'memory') => Rules.required(Rules.quantity(kind), undefined, 'give requests { cpu, memory } and limits { memory }');
+const AUTHELIA_PROPS = {
+  // Checked by the platform when it makes the namespace chart.
+  namespace: Rules.any(),
+  subdomain: Rules.name(NameRules.DNS1123_LABEL, 'use e.g. "auth"'),
+  database: Rules.required(Rules.is((d) => typeof (d as { addDatabase?: unknown } | null)?.addDatabase === 'function', 'a database server', 'pass the SharedPostgres of main.ts'), undefined, REQUIRED_FIX),
+  cache: Rules.required(Rules.object<AutheliaProps['cache']>({
+    server: Rules.required(Rules.is((c) => typeof (c as { addCache?: unknown } | null)?.addCache === 'function', 'a cache server', 'pass the SharedRedis of main.ts'), undefined, REQUIRED_FIX),
+    index: Rules.required(Rules.integer(0, 10000, 'use a free logical database index of the Redis, e.g. 2'), undefined, 'give a free logical database index of the Redis'),
+  }), undefined, REQUIRED_FIX),
+  secret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
+  usersSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
+  policy: Rules.enumLike(AutheliaPolicies, 'AutheliaPolicies'),
+  resources: Rules.object<ChartResources>({
+    requests: Rules.required(Rules.object({ cpu: quantity('cpu'), memory: quantity('memory') }), undefined, 'give requests { cpu, memory }'),
+    limits: Rules.required(Rules.object({ memory: quantity('memory'), cpu: Rules.quantity('cpu') }), undefined, 'give limits { memory }'),
+  }),
+} satisfies ShapeOf<AutheliaProps>;
+
 /**
  * Authelia as the platform's single sign-on: the chart as one Deployment, its state in a database
  * of the shared PostgreSQL and its sessions in the shared Redis (asked for through the same handles
@@ -127,17 +148,17 @@ export class Authelia extends NamespacedConstruct implements ServiceConsumer, Fo
 
   constructor(scope: Construct, id: string, props: AutheliaProps) {
     // After the shared services it stores into; its Helm release carries the same wave.
-    super(scope, id, props.namespace ?? 'auth', { wave: SyncWave.SHARED_SERVICES });
+    super(scope, id, props?.namespace ?? 'auth', { wave: SyncWave.SHARED_SERVICES });
+    // Synthesis does not type-check: each bad prop is reported, and its default used instead.
+    props = checkProps<AutheliaProps>(this, props, AUTHELIA_PROPS);
     declareSecrets(this);
     this.host = this.platform.host(checkName(this, 'subdomain', props.subdomain ?? 'auth', NameRules.DNS1123_LABEL));
     this.secretName = checkName(this, 'secret', props.secret ?? 'authelia', NameRules.DNS1123_SUBDOMAIN);
     this.usersSecret = checkName(this, 'usersSecret', props.usersSecret ?? 'authelia-users', NameRules.DNS1123_SUBDOMAIN);
     this.policy = props.policy ?? AutheliaPolicies.TWO_FACTOR;
-    if (!Object.values(AutheliaPolicies).includes(this.policy)) {
-      throw configError(this, { field: 'policy', value: this.policy, problem: 'is not an Authelia policy for signed-in users', fix: `use one of: ${Object.values(AutheliaPolicies).join(', ')}` });
-    }
-    if (!props.database || !props.cache?.server) {
-      throw configError(this, { field: props.database ? 'cache' : 'database', value: undefined, problem: 'is required', fix: 'pass database: postgres and cache: { server: redis, index: <free index> }' });
+    // Construction cannot go on without them; a bad one was reported, the line is not repeated.
+    if (!props.database || !props.cache) {
+      cannotContinue(this, { field: props.database ? 'cache' : 'database', value: undefined, problem: 'is required', fix: REQUIRED_FIX });
     }
 
     // Before asking for a database: a second provider is the problem to report, not its database name.

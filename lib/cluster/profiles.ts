@@ -6,6 +6,8 @@ import {
 import { configError } from '../core/errors';
 import { checkName, NameRules } from '../core/names';
 import { cpuMillis, memoryBytes } from '../core/quantity';
+import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
+import { PropChecks } from '../core/validate';
 
 /** A node's resources for pods, as Kubernetes quantities. */
 export interface NodeResources {
@@ -113,25 +115,99 @@ export interface ManagedClusterProps {
   readonly nodeReserve?: NodeResources;
 }
 
+const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
+const resources = (fix: string) => Rules.object<NodeResources>({
+  cpu: Rules.required(Rules.quantity('cpu'), '1', fix),
+  memory: Rules.required(Rules.quantity('memory'), '1Gi', fix),
+});
+const NODE = 'give what the node offers pods, e.g. { cpu: "2", memory: "4Gi" }';
+const count = Rules.integer(1, 512, 'use e.g. 3');
+
+const K3S_NODE_PROPS = {
+  cpu: Rules.required(Rules.quantity('cpu'), '2', NODE),
+  memory: Rules.required(Rules.quantity('memory'), '4Gi', NODE),
+  reserve: resources('give the reserve as { cpu, memory }'),
+  apiServerCidrs: Rules.array(Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the node address, e.g. "203.0.113.10/32"'), { nonEmpty: true }),
+} satisfies ShapeOf<K3sNodeProps>;
+
+const DOKS_PROPS = {
+  region: Rules.required(Rules.pattern(/^[a-z]{3}[0-9]$/, 'a DigitalOcean region slug', 'use e.g. "fra1", "ams3" or "nyc3"'), 'fra1', 'give the region slug, e.g. "fra1"'),
+  pools: Rules.required(Rules.array(Rules.object<DoksPool>({
+    name: Rules.name(NameRules.DNS1123_LABEL),
+    size: (v, field, value) => {
+      if (typeof value === 'object') return resources(NODE)(v, field, value);
+      if (typeof value === 'string' && Object.prototype.hasOwnProperty.call(DigitalOcean.SIZES, value)) return value;
+      v.report(field, value, 'is not a size whose allocatable resources the platform knows',
+        `use one of ${Object.keys(DigitalOcean.SIZES).join(', ')}, or pass { cpu, memory } as kubectl shows the node's allocatable`);
+      return undefined;
+    },
+    count: Rules.required(count, 1, 'give the number of nodes, e.g. 3'),
+    autoscale: Rules.object({ min: Rules.required(count, 1, 'give min and max'), max: Rules.required(count, 1, 'give min and max') }),
+  }, true), { nonEmpty: true }), [{ size: 's-2vcpu-4gb', count: 1 }], "add a pool, e.g. { size: 's-2vcpu-4gb', count: 3 }"),
+  loadBalancer: Rules.object<NonNullable<DoksProps['loadBalancer']>>({
+    name: Rules.name(NameRules.DNS1123_LABEL),
+    sizeUnit: Rules.integer(1, 100, 'use 1 for a small platform'),
+    hostname: Rules.name(NameRules.HOSTNAME, 'use the host a DNS record points at the load balancer, e.g. "ingress.example.com"'),
+    proxyProtocol: Rules.boolean(),
+    trustedCidrs: Rules.array(Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the VPC range, e.g. "10.0.0.0/8"')),
+  }),
+  nodeReserve: resources('give the reserve as { cpu, memory }'),
+  containerRegistry: Rules.pattern(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'a DigitalOcean Container Registry name', 'use the name `doctl registry get` shows, e.g. "novahost"'),
+} satisfies ShapeOf<DoksProps>;
+
+const MANAGED_PROPS = {
+  pools: Rules.required(Rules.array(Rules.object({
+    name: Rules.required(Rules.name(NameRules.DNS1123_LABEL), 'pool', 'name the pool'),
+    count: Rules.required(count, 1, 'give the number of nodes'),
+    allocatable: Rules.required(resources(NODE), { cpu: '1', memory: '1Gi' }, NODE),
+  }, true), { nonEmpty: true }), [{ name: 'pool', count: 1, allocatable: { cpu: '1', memory: '1Gi' } }], 'list the node pools with their allocatable resources'),
+  dataStorageClass: Rules.required(Rules.name(NameRules.DNS1123_SUBDOMAIN), 'invalid', 'name a StorageClass with reclaimPolicy Retain'),
+  ingress: Rules.object<IngressExposure>({
+    type: Rules.required(Rules.oneOf(['LoadBalancer', 'NodePort', 'ClusterIP'] as const), 'LoadBalancer', 'use "LoadBalancer", "NodePort" or "ClusterIP"'),
+    annotations: Rules.required(Rules.record(Rules.string()), {}, 'give the Service annotations (or {})'),
+    proxyProtocolTrustedCidrs: Rules.array(Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the load balancer network, e.g. "10.0.0.0/8"')),
+    hostname: Rules.name(NameRules.HOSTNAME),
+    monthlyUsd: Rules.number(0, 1e6, 'give the monthly price in USD'),
+  }),
+  nodeReserve: resources('give the reserve as { cpu, memory }'),
+  apiServer: Rules.required(Rules.object<ApiServerAccess>({
+    cidrs: Rules.required(Rules.array(Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the API server endpoint addresses, e.g. "10.0.0.1/32"')), [], 'list the API server addresses (kubectl get endpointslice -l kubernetes.io/service-name=kubernetes)'),
+    ports: Rules.required(Rules.array(Rules.port(), { nonEmpty: true }), [443], 'give the port, e.g. [443]'),
+    ciliumEntity: Rules.boolean(),
+  }), { cidrs: [], ports: [443] }, 'say where pods reach the API server: { cidrs: [...], ports: [443] }'),
+} satisfies ShapeOf<ManagedClusterProps>;
+
+/** Props of a profile, checked at run time before any construct exists: every problem thrown at once. */
+function checked<T>(profile: string, props: unknown, shape: ShapeOf<T>): T {
+  const v = new PropChecks('cluster');
+  const out = checkProps<T>(v, props, shape, profile);
+  v.throwIfProblems();
+  return out;
+}
+
+/** A k3s node's props. */
+export interface K3sNodeProps {
+  readonly cpu: string;
+  readonly memory: string;
+  /** @default DEFAULT_SYSTEM_RESERVED */
+  readonly reserve?: NodeResources;
+  /** The node's address(es) the API server listens on. @default NODE_NETWORK_CIDRS (a private node) */
+  readonly apiServerCidrs?: readonly string[];
+}
+
 /** What the platform may run on. */
 export const ClusterProfiles = {
   /** One k3s node with its own reserve (k3s' processes and bundled add-ons). */
-  k3sNode(props: {
-    readonly cpu: string;
-    readonly memory: string;
-    readonly reserve?: NodeResources;
-    /** The node's address(es) the API server listens on. @default NODE_NETWORK_CIDRS (a private node) */
-    readonly apiServerCidrs?: readonly string[];
-  } = { cpu: '2', memory: '4Gi' }): ClusterProfile {
-    checkResources('cluster', 'k3sNode', props);
+  k3sNode(props: K3sNodeProps = { cpu: '2', memory: '4Gi' }): ClusterProfile {
+    props = checked<K3sNodeProps>('k3sNode', props, K3S_NODE_PROPS);
     const apiServerCidrs = props.apiServerCidrs ?? NODE_NETWORK_CIDRS;
-    apiServerCidrs.forEach((c, i) => checkCidr(`k3sNode.apiServerCidrs[${i}]`, c));
     const node = singleNodeProfile({ cpu: props.cpu, memory: props.memory, systemReserved: props.reserve ?? DEFAULT_SYSTEM_RESERVED });
     return { ...node, apiServer: { ...node.apiServer, cidrs: apiServerCidrs } };
   },
 
   /** DigitalOcean Kubernetes: node pools, retained block storage, a DigitalOcean load balancer. */
   doks(props: DoksProps): ClusterProfile {
+    props = checked<DoksProps>('doks', props, DOKS_PROPS);
     if (!/^[a-z]{3}[0-9]$/.test(props.region ?? '')) {
       throw configError('cluster', { field: 'doks.region', value: props.region, problem: 'is not a DigitalOcean region slug', fix: 'use e.g. "fra1", "ams3" or "nyc3"' });
     }
@@ -190,6 +266,7 @@ export const ClusterProfiles = {
 
   /** Any other managed cluster: say what its nodes offer and which StorageClass retains volumes. */
   managed(props: ManagedClusterProps): ClusterProfile {
+    props = checked<ManagedClusterProps>('managed', props, MANAGED_PROPS);
     props.pools.forEach((p, i) => {
       checkName('cluster', `managed.pools[${i}].name`, p.name, NameRules.DNS1123_LABEL);
       checkCount(`managed.pools[${i}].count`, p.count);
@@ -247,7 +324,6 @@ function doksPool(p: DoksPool, i: number): NodePool {
   return { name, count: p.count, allocatable: { cpu: p.size.cpu, memory: p.size.memory }, autoscale: p.autoscale };
 }
 
-const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
 
 function checkCidr(field: string, cidr: string): void {
   if (typeof cidr !== 'string' || !CIDR.test(cidr) || cidr.endsWith('/0')) {

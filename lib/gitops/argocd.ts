@@ -18,6 +18,7 @@ import { SecretKeyReference } from '../core/handles';
 import { declareSecrets } from '../core/secrets';
 import { PropChecks } from '../core/validate';
 import { NameRules } from '../core/names';
+import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
 
 /** The argo-cd chart that installs, then upgrades, Argo CD itself. */
 export const ARGO_CD_CHART = helmChart(PINS.charts.argoCd);
@@ -74,6 +75,14 @@ export interface ArgoCdProps {
 /** Argo CD finds repository credentials by this label. */
 const REPOSITORY_LABEL = { 'argocd.argoproj.io/secret-type': 'repository' } as const;
 
+const ARGOCD_PROPS = {
+  // Checked by the platform when it makes the namespace chart.
+  namespace: Rules.any(),
+  syncRetries: Rules.integer(0, 100, 'use e.g. 10 (Argo CD retries with backoff, up to 3 minutes apart)'),
+  // Checked in full by checkCredentials (kind and Secret name).
+  repositoryCredentials: Rules.any(),
+} satisfies ShapeOf<ArgoCdProps>;
+
 /**
  * GitOps with Argo CD, app-of-apps: the root Application syncs `dist/argocd`, which holds one
  * Application per namespace folder (ordered by sync waves), one per third-party Helm chart, the
@@ -89,7 +98,9 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
   private readonly retries: number;
 
   constructor(scope: Construct, id: string, props: ArgoCdProps = {}) {
-    super(scope, id, props.namespace ?? 'argocd', { wave: SyncWave.GITOPS });
+    super(scope, id, props?.namespace ?? 'argocd', { wave: SyncWave.GITOPS });
+    // Synthesis does not type-check: each bad prop is reported, and its default used instead.
+    props = checkProps<ArgoCdProps>(this, props, ARGOCD_PROPS);
     this.retries = props.syncRetries ?? 10;
     this.repositoryCredentials = this.checkCredentials(props.repositoryCredentials);
     declareSecrets(this);

@@ -14,7 +14,7 @@ import { NodeCapacity, DEFAULT_CAPACITY, DEFAULT_SYSTEM_RESERVED } from '../chec
 import { parseCpu, parseMemory } from '../core/quantity';
 import { configError } from '../core/errors';
 import { SecretKeyReference } from '../core/handles';
-import { ImageTags, imagePolicyMarker } from '../apps/image-tags';
+import { imagePolicyMarker } from '../apps/image-tags';
 import { checkName, MANAGED_BY, NameRules, PART_OF } from '../core/names';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { NamespacedConstruct } from '../core/platform';
@@ -25,6 +25,8 @@ import { SyncWave } from '../core/annotations';
 import { declareGitOpsEngine, GitOpsEngine, twoEnginesProblem } from '../core/gitops-engine';
 import { DeriveStages } from '../core/registry';
 import { HelmRepositoryObject, onlyFolder } from './flux-objects';
+import { FLUX_PROPS, FluxImageAutomationProps, FluxProps } from './flux-props';
+import { checkProps } from '../core/prop-schema';
 
 export { HelmRepositoryObject, onlyFolder } from './flux-objects';
 export type { HelmRepositorySpec } from './flux-objects';
@@ -56,47 +58,7 @@ export function withFluxControllers(capacity: NodeCapacity = DEFAULT_CAPACITY, o
   };
 }
 
-/** One image Flux keeps up to date in the image file. */
-export interface AutomatedImage {
-  /** Semver range of the tags to follow, e.g. `>=0.1.0 <1.0.0` or `~1.4`. */
-  readonly semverRange: string;
-  /**
-   * `kubernetes.io/dockerconfigjson` Secret (in the Flux namespace) to list the repository's tags.
-   * @default - anonymous
-   */
-  readonly pullSecret?: string;
-}
-
-/** Flux image automation: tags found in registries are written back to the image file in Git. */
-export interface FluxImageAutomationProps {
-  /** The image file main.ts reads; its entries carry the setter markers. */
-  readonly tags: ImageTags;
-  /** The file's path relative to the repository root, e.g. `images/images.yaml`. */
-  readonly file: string;
-  /** Images to follow, by key of the image file. */
-  readonly images: Record<string, AutomatedImage>;
-  /** @default { name: 'fluxcdbot', email: 'fluxcdbot@users.noreply.github.com' } */
-  readonly author?: { readonly name: string; readonly email: string };
-  /** How often registries are scanned. @default '5m' */
-  readonly scanInterval?: string;
-}
-
-export interface FluxProps {
-  /** @default 'flux-system' (where `flux install` puts the controllers) */
-  readonly namespace?: string;
-  /** How often each Kustomization re-applies its folder (drift correction). @default '10m' */
-  readonly interval?: string;
-  /** How often the Git repository is polled. @default '1m' */
-  readonly gitInterval?: string;
-  /**
-   * Secret (in the Flux namespace) with Git credentials: `identity`/`known_hosts` for ssh URLs,
-   * `username`/`password` for https. Required with image automation, which pushes commits.
-   * @default - none (a public repository, read-only)
-   */
-  readonly gitSecret?: string;
-  /** @default - no image automation */
-  readonly imageAutomation?: FluxImageAutomationProps;
-}
+export type { AutomatedImage, FluxImageAutomationProps, FluxProps } from './flux-props';
 
 const SOURCE = 'platform';
 const ROOT = 'root';
@@ -126,7 +88,9 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
   private readonly automation?: FluxImageAutomationProps;
 
   constructor(scope: Construct, id: string, props: FluxProps = {}) {
-    super(scope, id, props.namespace ?? 'flux-system', { wave: SyncWave.GITOPS });
+    super(scope, id, props?.namespace ?? 'flux-system', { wave: SyncWave.GITOPS });
+    // Synthesis does not type-check: each bad prop is reported, and its default used instead.
+    props = checkProps<FluxProps>(this, props, FLUX_PROPS);
     declareSecrets(this);
     this.interval = checkInterval(this, 'interval', props.interval ?? '10m');
     this.gitInterval = checkInterval(this, 'gitInterval', props.gitInterval ?? '1m');

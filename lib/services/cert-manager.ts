@@ -11,6 +11,12 @@ import { declareSecrets } from '../core/secrets';
 import { KUBE_API_PORTS, NetworkPolicies, Peers, PodPeer } from '../network/network-policies';
 import { AcmeIssuers, NamespacedConstruct } from '../core/platform';
 import { helmChart, PINS } from '../core/pins';
+import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
+
+const CERT_MANAGER_PROPS = {
+  namespace: Rules.any(),
+  digitalOceanDns01: Rules.object<DigitalOceanDns01>({ tokenSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN), tokenKey: Rules.pattern(/^[-._a-zA-Z0-9]{1,253}$/, 'a Secret key (letters, digits, "-", "_", ".")', 'use e.g. "access-token"') }),
+} satisfies ShapeOf<CertManagerProps>;
 
 /** The cert-manager chart the platform installs. */
 export const CERT_MANAGER_CHART = helmChart(PINS.charts.certManager);
@@ -45,7 +51,9 @@ export class CertManager extends NamespacedConstruct {
   public readonly dnsToken?: SecretKeyReference;
 
   constructor(scope: Construct, id: string, props: CertManagerProps = {}) {
-    super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
+    super(scope, id, props?.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
+    // Synthesis does not type-check: each bad prop is reported, and its default used instead.
+    props = checkProps<CertManagerProps>(this, props, CERT_MANAGER_PROPS);
     declareSecrets(this);
     const dns = props.digitalOceanDns01;
     if (dns) {

@@ -14,6 +14,7 @@ import { DeriveStages } from '../core/registry';
 import { checkGoDuration } from '../core/duration';
 import { InventorySecret, secretInventory } from '../checks/secrets/inventory';
 import { helmChart, PINS } from '../core/pins';
+import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
 
 /** The External Secrets Operator chart the platform installs. */
 export const EXTERNAL_SECRETS_CHART = helmChart(PINS.charts.externalSecrets);
@@ -48,6 +49,16 @@ export interface ExternalSecretsProps {
   readonly refreshInterval?: string;
 }
 
+const EXTERNAL_SECRETS_PROPS = {
+  namespace: Rules.any(),
+  store: Rules.required(Rules.object<SecretStoreReference>({
+    name: Rules.required(Rules.name(NameRules.DNS1123_SUBDOMAIN), 'invalid', 'name the (Cluster)SecretStore that reaches your provider'),
+    kind: Rules.oneOf(['ClusterSecretStore', 'SecretStore'] as const),
+  }), { name: 'invalid' }, 'give { name: "<store>" }: the (Cluster)SecretStore of your provider'),
+  remotePrefix: Rules.pattern(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'a path of letters, digits, ".", "_" and "-"', 'use e.g. "novahost-platform"'),
+  refreshInterval: Rules.goDuration('"1h" or "15m"'),
+} satisfies ShapeOf<ExternalSecretsProps>;
+
 /**
  * Switches the platform from Secrets created by hand to ExternalSecret objects: one for every
  * Secret of the inventory, in the Secret's namespace, reading from one store. Keys whose values must
@@ -61,7 +72,9 @@ export class ExternalSecrets extends NamespacedConstruct {
   private readonly refreshInterval: string;
 
   constructor(scope: Construct, id: string, props: ExternalSecretsProps) {
-    super(scope, id, props.namespace ?? 'external-secrets', { wave: SyncWave.SHARED_SERVICES });
+    super(scope, id, props?.namespace ?? 'external-secrets', { wave: SyncWave.SHARED_SERVICES });
+    // Synthesis does not type-check: each bad prop is reported, and a default or placeholder used instead.
+    props = checkProps<ExternalSecretsProps>(this, props, EXTERNAL_SECRETS_PROPS);
     this.store = { name: checkName(this, 'store.name', props.store.name, NameRules.DNS1123_SUBDOMAIN), kind: props.store.kind ?? 'ClusterSecretStore' };
     this.remotePrefix = props.remotePrefix ?? 'novahost-platform';
     if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(this.remotePrefix)) {

@@ -14,6 +14,7 @@ import { gitOpsEngines } from '../core/gitops-engine';
 import { INGRESS_CONTROLLER } from '../core/platform';
 import { MANAGED_BY, PART_OF } from '../core/names';
 import { helmChart, PINS } from '../core/pins';
+import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
 
 /** Where the Traefik the platform uses comes from. */
 export const TraefikInstalls = {
@@ -28,6 +29,8 @@ export const TraefikInstalls = {
   K3S_BUNDLED: 'k3s-bundled',
 } as const;
 export type TraefikInstall = (typeof TraefikInstalls)[keyof typeof TraefikInstalls];
+
+const SERVICE_TYPES: readonly TraefikServiceType[] = ['LoadBalancer', 'NodePort', 'ClusterIP'];
 
 const HSTS_MIDDLEWARE = 'hsts';
 /** `Strict-Transport-Security: max-age` of every HTTPS response: one year. */
@@ -44,6 +47,12 @@ export interface IngressControllerProps {
   /** @default TraefikInstalls.HELM_CHART */
   readonly install?: TraefikInstall;
 }
+
+const INGRESS_CONTROLLER_PROPS = {
+  namespace: Rules.any(),
+  serviceType: Rules.oneOf(SERVICE_TYPES),
+  install: Rules.enumLike(TraefikInstalls, 'TraefikInstalls'),
+} satisfies ShapeOf<IngressControllerProps>;
 
 /**
  * Traefik as the platform's ingress controller, installed from its Helm chart (k3s must then be
@@ -64,7 +73,9 @@ export class IngressController extends NamespacedConstruct {
   public readonly hstsMiddleware: string;
 
   constructor(scope: Construct, id: string, props: IngressControllerProps = {}) {
-    super(scope, id, props.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
+    super(scope, id, props?.namespace ?? 'shared', { wave: SyncWave.SHARED_SERVICES });
+    // Synthesis does not type-check: each bad prop is reported, and its default used instead.
+    props = checkProps<IngressControllerProps>(this, props, INGRESS_CONTROLLER_PROPS);
     const cls = this.platform.ingressClass;
     const exposure = this.platform.cluster.ingress;
     if (cls.name !== IngressClasses.TRAEFIK.name) {
@@ -76,9 +87,6 @@ export class IngressController extends NamespacedConstruct {
       });
     }
     this.install = props.install ?? TraefikInstalls.HELM_CHART;
-    if (!Object.values(TraefikInstalls).includes(this.install)) {
-      throw configError(this, { field: 'install', value: this.install, problem: 'is not a Traefik install', fix: `use one of TraefikInstalls: ${Object.values(TraefikInstalls).join(', ')}` });
-    }
     const bundled = this.install === TraefikInstalls.K3S_BUNDLED;
     const serviceType = props.serviceType ?? exposure.type;
     const common = {

@@ -17,7 +17,8 @@ import { alloyConfig } from './alloy-config';
 import { AlertOptions, DEFAULT_ALERT_OPTIONS, platformAlerts } from './alerts';
 import { DASHBOARD_LABEL, Datasources, loadDashboards } from './dashboards';
 import { registerPrometheus } from './scrape';
-import { MonitoringProps } from './props';
+import { MONITORING_PROPS, MonitoringProps } from './props';
+import { checkProps } from '../../core/prop-schema';
 
 export type { GrafanaOptions, LokiOptions, MonitoringProps, PrometheusOptions } from './props';
 import { AlloyValues, KubePrometheusStackValues, LokiValues } from './values';
@@ -76,12 +77,14 @@ export class Monitoring extends NamespacedConstruct {
   public readonly alertmanager: boolean;
 
   constructor(scope: Construct, id: string, props: MonitoringProps = {}) {
-    super(scope, id, props.namespace ?? 'monitoring', {
+    super(scope, id, props?.namespace ?? 'monitoring', {
       wave: SyncWave.SHARED_SERVICES,
       holdsData: true,
       podSecurity: PodSecurity.PRIVILEGED,
       podSecurityReason: 'node-exporter reads the host (hostNetwork, hostPID, host / read-only) and Alloy tails /var/log/pods from the host',
     });
+    // Synthesis does not type-check: each bad prop is reported, and its default used instead.
+    props = checkProps<MonitoringProps>(this, props, MONITORING_PROPS);
     declareSecrets(this);
     const ns = this.namespace;
     this.prometheus = { namespace: ns, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, name: 'prometheus' };

@@ -1,4 +1,7 @@
-// Monitoring's props: Prometheus, Loki, Grafana and the wiring to the ingress controller and cert-manager.
+// Monitoring's props: Prometheus, Loki, Grafana and the wiring to the ingress controller and
+// cert-manager, and their run-time checks.
+import { NameRules } from '../../core/names';
+import { Rule, Rules, ShapeOf } from '../../core/prop-schema';
 import type { ResourceSpec } from '../../core/security';
 import type { CertManager } from '../cert-manager';
 import type { IngressController } from '../ingress-controller';
@@ -71,3 +74,56 @@ export interface MonitoringProps {
   /** Thresholds of the platform alerts. @default DEFAULT_ALERT_OPTIONS */
   readonly alerts?: Partial<AlertOptions>;
 }
+
+const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
+const handle = (what: string, method: string): Rule => Rules.is((x) => typeof (x as Record<string, unknown> | null)?.[method] === 'function', what, `pass the ${what} construct declared in main.ts, or leave it out`);
+
+/** A regex Prometheus can take inside `=~"..."`: it compiles, and has no quote or line break to end the string. */
+const promRegex: Rule<string> = (v, field, value) => {
+  if (typeof value !== 'string') return Rules.string()(v, field, value);
+  let compiles = true;
+  try {
+    new RegExp(value);
+  } catch {
+    compiles = false;
+  }
+  if (!compiles || /["\\\n\r\0`]/.test(value) || value === '') {
+    v.report(field, value, compiles ? 'has a quote, backslash, backtick or line break, which would end the PromQL string it is written into' : 'is not a regular expression', 'use a plain RE2 pattern such as ".*backup.*"');
+    return undefined;
+  }
+  return value;
+};
+
+/** Monitoring's props, checked at run time (core/prop-schema.ts). */
+export const MONITORING_PROPS = {
+  // Checked by the platform when it makes the namespace chart.
+  namespace: Rules.any(),
+  prometheus: Rules.object<PrometheusOptions>({
+    retention: Rules.prometheusDuration(),
+    storageSize: Rules.quantity('memory'),
+    storageClass: Rules.name(NameRules.DNS1123_SUBDOMAIN),
+    scrapeInterval: Rules.prometheusDuration('"30s" or "60s"'),
+    resources: Rules.resources({ cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '512Mi' }),
+  }),
+  loki: Rules.object<LokiOptions>({
+    retention: Rules.prometheusDuration('"168h" or "7d"'),
+    storageSize: Rules.quantity('memory'),
+    storageClass: Rules.name(NameRules.DNS1123_SUBDOMAIN),
+    resources: Rules.resources({ cpuRequest: '20m', memoryRequest: '96Mi', memoryLimit: '384Mi' }),
+  }),
+  grafana: Rules.object<GrafanaOptions>({
+    adminSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
+    host: Rules.name(NameRules.HOSTNAME, 'use a host such as "grafana.example.com"'),
+    routed: Rules.boolean(),
+  }),
+  alertmanager: Rules.boolean(),
+  nodeCidr: Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the node subnet, e.g. "10.110.0.0/20"'),
+  ingressController: handle('IngressController', 'enableMetrics'),
+  certManager: handle('CertManager', 'enableMetrics'),
+  alerts: Rules.object<AlertOptions>({
+    backupCronJobPattern: promRegex,
+    backupMaxAgeHours: Rules.integer(1, 8760, 'use a little more than the backup interval, e.g. 26 for a daily backup'),
+    certificateExpiryDays: Rules.integer(1, 89, "use e.g. 14 (Let's Encrypt certificates last 90 days and renew at 30)"),
+    volumeFullRatio: Rules.number(0.1, 0.99, 'use a share such as 0.8'),
+  }),
+} satisfies ShapeOf<MonitoringProps>;
