@@ -9,6 +9,8 @@ import { BuildInputs, checkGitUrl } from './inputs';
 const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
 const SECRET_NAME = Rules.name(NameRules.DNS1123_SUBDOMAIN);
 const image = Rules.throwing(pinnedImage);
+/** A bad push Secret is reported and stands in as "invalid": unset would mean "the registry's", or "missing". */
+const PUSH_SECRET: Rule<string> = (v, field, value) => SECRET_NAME(v, field, value) ?? 'invalid';
 /** A relative path in the repository; "." (the root) and a trailing "/" are taken as given. */
 const repoPath: Rule<string> = (v, field, value) => {
   if (value === '.') return value;
@@ -54,7 +56,7 @@ const BUILD_OPTIONS = {
 } satisfies Shape;
 
 const PLACEHOLDER_SOURCE = { gitUrl: 'https://invalid.example/invalid.git', ref: 'main' };
-const PLACEHOLDER_DESTINATION = { image: 'invalid.example/invalid:0', pushSecret: 'invalid' };
+const PLACEHOLDER_DESTINATION = { image: 'invalid.example/invalid:0' };
 
 export const BUILD_JOB_PROPS = {
   source: Rules.required(Rules.object({
@@ -65,13 +67,14 @@ export const BUILD_JOB_PROPS = {
   }), PLACEHOLDER_SOURCE, 'give { gitUrl, ref }'),
   destination: Rules.required(Rules.object({
     image: Rules.required(Rules.grammar(BuildInputs.IMAGE), PLACEHOLDER_DESTINATION.image, `give the image to push, e.g. "${BuildInputs.IMAGE.example}"`),
-    pushSecret: Rules.required(SECRET_NAME, PLACEHOLDER_DESTINATION.pushSecret, 'name the dockerconfigjson Secret with push rights'),
-  }), PLACEHOLDER_DESTINATION, 'give { image, pushSecret }'),
+    // Optional: the cluster profile's container registry names its push Secret.
+    pushSecret: PUSH_SECRET,
+  }), PLACEHOLDER_DESTINATION, 'give { image } (and pushSecret, unless the cluster profile has a container registry)'),
   ...BUILD_OPTIONS,
 } satisfies Shape;
 
 export const BUILD_JOB_TEMPLATE_PROPS = {
-  pushSecret: Rules.required(SECRET_NAME, 'invalid', 'name the dockerconfigjson Secret with push rights'),
+  pushSecret: PUSH_SECRET,
   subdirectory: repoPath,
   dockerfile: repoPath,
   ...BUILD_OPTIONS,

@@ -134,20 +134,21 @@ const DOKS_PROPS = {
   region: Rules.required(Rules.pattern(/^[a-z]{3}[0-9]$/, 'a DigitalOcean region slug', 'use e.g. "fra1", "ams3" or "nyc3"'), 'fra1', 'give the region slug, e.g. "fra1"'),
   pools: Rules.required(Rules.array(Rules.object<DoksPool>({
     name: Rules.name(NameRules.DNS1123_LABEL),
-    size: (v, field, value) => {
+    size: Rules.required((v, field, value) => {
       if (typeof value === 'object') return resources(NODE)(v, field, value);
       if (typeof value === 'string' && Object.prototype.hasOwnProperty.call(DigitalOcean.SIZES, value)) return value;
       v.report(field, value, 'is not a size whose allocatable resources the platform knows',
         `use one of ${Object.keys(DigitalOcean.SIZES).join(', ')}, or pass { cpu, memory } as kubectl shows the node's allocatable`);
       return undefined;
-    },
+    }, 's-2vcpu-4gb', "give a size slug such as 's-2vcpu-4gb', or { cpu, memory }"),
     count: Rules.required(count, 1, 'give the number of nodes, e.g. 3'),
     autoscale: Rules.object({ min: Rules.required(count, 1, 'give min and max'), max: Rules.required(count, 1, 'give min and max') }),
   }, true), { nonEmpty: true }), [{ size: 's-2vcpu-4gb', count: 1 }], "add a pool, e.g. { size: 's-2vcpu-4gb', count: 3 }"),
   loadBalancer: Rules.object<NonNullable<DoksProps['loadBalancer']>>({
     name: Rules.name(NameRules.DNS1123_LABEL),
     sizeUnit: Rules.integer(1, 100, 'use 1 for a small platform'),
-    hostname: Rules.name(NameRules.HOSTNAME, 'use the host a DNS record points at the load balancer, e.g. "ingress.example.com"'),
+    hostname: Rules.required(Rules.name(NameRules.HOSTNAME, 'use the host a DNS record points at the load balancer, e.g. "ingress.example.com"'), 'ingress.invalid.example',
+      'pass the host a DNS record points at the load balancer, e.g. "ingress.example.com"'),
     proxyProtocol: Rules.boolean(),
     trustedCidrs: Rules.array(Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the VPC range, e.g. "10.0.0.0/8"')),
   }),
@@ -201,6 +202,7 @@ export const ClusterProfiles = {
   k3sNode(props: K3sNodeProps = { cpu: '2', memory: '4Gi' }): ClusterProfile {
     props = checked<K3sNodeProps>('k3sNode', props, K3S_NODE_PROPS);
     const apiServerCidrs = props.apiServerCidrs ?? NODE_NETWORK_CIDRS;
+    apiServerCidrs.forEach((c, i) => checkCidr(`k3sNode.apiServerCidrs[${i}]`, c));
     const node = singleNodeProfile({ cpu: props.cpu, memory: props.memory, systemReserved: props.reserve ?? DEFAULT_SYSTEM_RESERVED });
     return { ...node, apiServer: { ...node.apiServer, cidrs: apiServerCidrs } };
   },

@@ -29,8 +29,14 @@ export interface RequiredRule {
 /** The keys of a props interface and the rule of each. */
 export type Shape = Readonly<Record<string, Rule | RequiredRule>>;
 
-/** A shape with a rule for every prop of `T`: `tsc` fails when a prop is added without one. */
-export type ShapeOf<T> = { readonly [K in keyof Required<T>]: Rule | RequiredRule };
+/**
+ * A shape with a rule for every prop of `T`: `tsc` fails when a prop is added without one, and when
+ * a prop becomes optional or required without its rule following (a required prop needs
+ * `Rules.required`, an optional one must not have it).
+ */
+export type ShapeOf<T> = {
+  readonly [K in keyof T]-?: undefined extends T[K] ? Rule | (unknown extends T[K] ? RequiredRule : never) : RequiredRule;
+};
 
 /** A grammar with an example (NameRule-like; BuildInputs' rules fit). */
 export interface Grammar {

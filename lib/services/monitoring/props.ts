@@ -120,7 +120,7 @@ export const MONITORING_PROPS = {
   nodeCidr: Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the node subnet, e.g. "10.110.0.0/20"'),
   ingressController: handle('IngressController', 'enableMetrics'),
   certManager: handle('CertManager', 'enableMetrics'),
-  alerts: Rules.object<AlertOptions>({
+  alerts: Rules.object<Partial<AlertOptions>>({
     backupCronJobPattern: promRegex,
     backupMaxAgeHours: Rules.integer(1, 8760, 'use a little more than the backup interval, e.g. 26 for a daily backup'),
     certificateExpiryDays: Rules.integer(1, 89, "use e.g. 14 (Let's Encrypt certificates last 90 days and renew at 30)"),
