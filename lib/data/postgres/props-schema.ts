@@ -4,7 +4,7 @@ import { pinnedImage } from '../../core/image';
 import { NameRules } from '../../core/names';
 import { Rule, Rules, Shape } from '../../core/prop-schema';
 import { isSettingName } from './config';
-import type { PostgresBackup, PostgresS3Upload, PostgresSettings, PostgresStorage } from './props';
+import type { PostgresBackup, PostgresPointInTimeRecovery, PostgresRestoreDrill, PostgresS3Upload, PostgresSettings, PostgresStorage } from './props';
 
 const PG_MEMORY = Rules.pattern(/^[1-9][0-9]*(kB|MB|GB)$/, 'a PostgreSQL memory size (a whole number with kB, MB or GB)', 'write it like "256MB"');
 const SECRET_KEY = Rules.pattern(/^[-._a-zA-Z0-9]{1,253}$/, 'a Secret key (letters, digits, "-", "_", ".")', 'use e.g. "access-key-id"');
@@ -55,6 +55,22 @@ export const SHARED_POSTGRES_PROPS = {
       accessKeyIdKey: SECRET_KEY,
       secretAccessKeyKey: SECRET_KEY,
       image,
+      encryptionSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
+      encryptImage: image,
+    }),
+    pitr: Rules.object<PostgresPointInTimeRecovery>({
+      enabled: Rules.boolean(),
+      rpoMinutes: Rules.integer(1, 60, 'use e.g. 5 (at most 5 minutes of writes lost)'),
+      baseBackupSchedule: Rules.cron(),
+      keepBaseBackups: Rules.integer(1, 100, 'keep e.g. 2'),
+      retentionDays: Rules.integer(1, 3650, 'use e.g. 7'),
+    }),
+    drill: Rules.object<PostgresRestoreDrill>({
+      enabled: Rules.boolean(),
+      schedule: Rules.cron(),
+      rowTolerance: Rules.number(0, 1, 'use a share such as 0.1'),
+      minSizeRatio: Rules.number(0, 1, 'use a share such as 0.5'),
+      maxDumpAgeHours: Rules.integer(1, 8760, 'use a little more than a day, e.g. 26'),
     }),
   }),
   metrics: Rules.boolean(),

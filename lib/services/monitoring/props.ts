@@ -125,5 +125,8 @@ export const MONITORING_PROPS = {
     backupMaxAgeHours: Rules.integer(1, 8760, 'use a little more than the backup interval, e.g. 26 for a daily backup'),
     certificateExpiryDays: Rules.integer(1, 89, "use e.g. 14 (Let's Encrypt certificates last 90 days and renew at 30)"),
     volumeFullRatio: Rules.number(0.1, 0.99, 'use a share such as 0.8'),
+    walArchiveMaxAgeSeconds: Rules.integer(60, 86400, 'use about twice the RPO, e.g. 600'),
+    uploadMaxAgeHours: Rules.integer(1, 168, 'use e.g. 1'),
+    backupShrinkRatio: Rules.number(0.01, 0.99, 'use a share such as 0.5'),
   }),
 } satisfies ShapeOf<MonitoringProps>;
