@@ -6,7 +6,7 @@ import {
 import { configError } from '../core/errors';
 import { checkName, NameRules } from '../core/names';
 import { cpuMillis, memoryBytes } from '../core/quantity';
-import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
+import { checkProps, Rule, Rules, ShapeOf } from '../core/prop-schema';
 import { PropChecks } from '../core/validate';
 
 /** A node's resources for pods, as Kubernetes quantities. */
@@ -121,7 +121,12 @@ const resources = (fix: string) => Rules.object<NodeResources>({
   memory: Rules.required(Rules.quantity('memory'), '1Gi', fix),
 });
 const NODE = 'give what the node offers pods, e.g. { cpu: "2", memory: "4Gi" }';
-const count = Rules.integer(1, 512, 'use e.g. 3');
+/** Node counts, worded as before the schema (`npm run init` shows the message as an option's). */
+const count: Rule<number> = (v, field, value) => {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 512) return value;
+  v.report(field, value, typeof value === 'number' ? 'is not a node count from 1 to 512' : `is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}, not a number`, 'use e.g. 3');
+  return undefined;
+};
 
 const K3S_NODE_PROPS = {
   cpu: Rules.required(Rules.quantity('cpu'), '2', NODE),
