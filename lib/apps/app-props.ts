@@ -130,20 +130,6 @@ export interface NovahostAppProps {
   readonly cache?: AppCacheProps;
 }
 
-export interface NovahostAppProps {
-  /** @default - the construct id */
-  readonly namespace?: string;
-  /** Host of the app's routes. @default - `<id>.<platform domain>` */
-  readonly host?: string;
-  /** Services by name (DNS-1035: the name becomes the Service name). */
-  readonly services: Record<string, AppServiceProps>;
-  /** @default - no database */
-  readonly database?: AppDatabaseProps;
-  /** @default - no cache */
-  readonly cache?: AppCacheProps;
-}
-
-
 const APP_KEYS = propKeys<NovahostAppProps>({ namespace: true, host: true, services: true, database: true, cache: true });
 const SERVICE_KEYS = propKeys<AppServiceProps>({
   image: true, port: true, replicas: true, command: true, args: true, env: true, secretEnv: true, envFromSecrets: true,

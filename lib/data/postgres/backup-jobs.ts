@@ -12,6 +12,12 @@ import {
 } from './props';
 import type { PostgresServerParts as SharedPostgres } from './parts';
 
+
+/** What every pod of the server's Jobs sets alike: run once, no API token or service links, the server's user. */
+export function jobPodDefaults(pg: SharedPostgres): Pick<k8s.PodSpec, 'restartPolicy' | 'automountServiceAccountToken' | 'enableServiceLinks' | 'securityContext'> {
+  return { restartPolicy: 'Never', automountServiceAccountToken: false, enableServiceLinks: false, securityContext: pg.podSecurity() };
+}
+
 /** The backups PVC. */
 export function backupVolumeName(pg: SharedPostgres): string {
   return `${pg.name}-backups`;
@@ -68,10 +74,7 @@ export function backupCronJob(pg: SharedPostgres, o: BackupCronJobOptions): k8s.
           template: {
             metadata: { labels },
             spec: {
-              restartPolicy: 'Never',
-              automountServiceAccountToken: false,
-              enableServiceLinks: false,
-              securityContext: pg.podSecurity(),
+              ...jobPodDefaults(pg),
               affinity,
               initContainers: o.initContainers,
               containers: o.containers,

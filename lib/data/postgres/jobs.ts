@@ -6,7 +6,7 @@ import { dataProtection } from '../../core/annotations';
 import { immutableJobAnnotations } from '../../core/job-annotations';
 import { resourceRequirements, restrictedContainerSecurityContext, scratchVolume } from '../../core/security';
 import { backupScript } from './backup';
-import { backupCronJob, backupVolumeName } from './backup-jobs';
+import { backupCronJob, backupVolumeName, jobPodDefaults } from './backup-jobs';
 import { PostgresDatabase } from './database';
 import {
   ARGO_HOOK, ARGO_HOOK_DELETE_POLICY, BACKUP_DIR, MONITOR_PASSWORD_ENV, MONITOR_ROLE, REPLICATION_PASSWORD_ENV, REPLICATION_ROLE, SQL_DIR,
@@ -68,10 +68,7 @@ export function renderProvisioning(pg: SharedPostgres): void {
       template: {
         metadata: { labels },
         spec: {
-          restartPolicy: 'Never',
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: pg.podSecurity(),
+          ...jobPodDefaults(pg),
           containers: [{
             name: 'provision',
             image: pg.image,
