@@ -4,12 +4,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real servers for the tests that prove generated config and commands: PostgreSQL itself comes
-# from npm's embedded-postgres; psql/pg_dump/pg_restore and redis-server from Debian's packages.
+# from npm's embedded-postgres; psql/pg_dump/pg_restore/pg_basebackup, gpg and redis-server from
+# Debian's packages.
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-for tool in psql pg_dump pg_restore; do
+for tool in psql pg_dump pg_restore pg_basebackup; do
   command -v "$tool" >/dev/null 2>&1 || { missing+=(postgresql-client); break; }
 done
+# The off-site backup tests encrypt and decrypt with the real gpg.
+command -v gpg >/dev/null 2>&1 || missing+=(gpg)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test: installing ${missing[*]} (Debian packages) for the real-server tests"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
