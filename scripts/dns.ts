@@ -9,7 +9,8 @@ import { hostTable } from './dns-table';
 const HELP = `usage: npm run dns [-- --markdown | --help]
 
 Every host the installation's Ingresses serve, with its namespace and the Service behind each path:
-point an A (and AAAA) record of each at the node's public address (or one wildcard record).
+point an A (and AAAA) record of each at the ingress's public address: the node's on k3s, the load
+balancer's on DOKS (or one wildcard record; on DOKS the doks block's CNAMEs).
   --markdown    the table for the README (between <!-- dns:begin --> and <!-- dns:end -->)
   -h, --help    this text`;
 
