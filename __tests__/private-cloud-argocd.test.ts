@@ -1,24 +1,13 @@
-import { ArgoCd, CertManager, IngressController, NovahostApp, SharedPostgres, SharedRedis } from '../lib';
+import { platform } from '../examples/private-cloud-argocd';
 import { ALL_POLICIES, runPolicies } from '../lib/checks/policies';
-import { Longhorn } from '../lib/addons/longhorn';
-import { Registry } from '../lib/addons/registry';
-import { Authelia } from '../lib/addons/sso';
 import { validateWithMinimal } from './support/minimal-schemas';
-import { findObject, synthesize, testPlatform } from './support/platform';
+import { findObject, synthesize } from './support/platform';
 
-/** The profile's constructs under the other engine: Argo CD, with Traefik from its chart. */
-function profile() {
-  const platform = testPlatform();
-  new ArgoCd(platform, 'argocd');
-  new IngressController(platform, 'traefik');
-  new CertManager(platform, 'cert-manager');
-  const longhorn = new Longhorn(platform, 'longhorn');
-  const postgres = new SharedPostgres(platform, 'postgres', { storage: { storageClassName: longhorn.retainClass } });
-  const redis = new SharedRedis(platform, 'redis', { storageClass: longhorn.retainClass });
-  new Registry(platform, 'registry', { storageClassName: longhorn.retainClass });
-  new Authelia(platform, 'authelia', { database: postgres, cache: { server: redis, index: 0 } });
-  new NovahostApp(platform, 'wiki', { services: { web: { image: 'registry.example.com/wiki:1.0.0', port: 3000, route: { path: '/', sso: true } } } });
-  return synthesize(platform);
+/** The profile's constructs under the other engine (examples/private-cloud-argocd.ts): Argo CD, with Traefik from its chart. */
+let rendered: Record<string, any[]> | undefined;
+function profile(): Record<string, any[]> {
+  rendered ??= synthesize(platform);
+  return rendered;
 }
 
 describe('private-cloud constructs under Argo CD', () => {

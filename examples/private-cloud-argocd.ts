@@ -1,6 +1,6 @@
 /**
  * The private-cloud profile under the other GitOps engine: Argo CD, with Traefik from its chart
- * instead of k3s's bundled one. The same constructs as `__tests__/private-cloud-argocd.test.ts`, as
+ * instead of k3s's bundled one. The test `__tests__/private-cloud-argocd.test.ts` checks it; as
  * an entry point, so that tools which only run entry points (scripts/chart-facts.ts) see the Helm
  * values this variant passes.
  *
