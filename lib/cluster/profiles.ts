@@ -16,11 +16,12 @@ export interface NodeResources {
 }
 
 /**
- * DigitalOcean facts the DOKS profile uses, from DigitalOcean's documentation (DOKS limits and
- * pricing pages, the cloud controller manager's Service annotations and the block storage CSI
- * driver's StorageClasses). Allocatable memory is what DOKS leaves for pods on a node of each
- * size; check yours with `kubectl get nodes -o custom-columns=NAME:.metadata.name,CPU:.status.allocatable.cpu,MEM:.status.allocatable.memory`
- * and pass `allocatable` explicitly when it differs.
+ * DigitalOcean facts the DOKS profile uses. The load balancer annotations are those the
+ * DigitalOcean cloud controller manager documents (docs/controllers/services/annotations.md); the
+ * StorageClass names are the block storage CSI driver's as DOKS installs them. Allocatable memory
+ * per size and the prices follow DigitalOcean's published figures as recorded here, not read off a
+ * live cluster: check a node with `kubectl get nodes -o custom-columns=NAME:.metadata.name,CPU:.status.allocatable.cpu,MEM:.status.allocatable.memory`
+ * and pass `allocatable` explicitly when it differs (the capacity check is only as right as this).
  */
 export const DigitalOcean = {
   /** Basic (shared CPU) sizes: allocatable for pods and the list price per node and month. */
