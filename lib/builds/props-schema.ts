@@ -5,8 +5,8 @@ import { pinnedImage } from '../core/image';
 import { NameRules } from '../core/names';
 import { Rule, Rules, Shape } from '../core/prop-schema';
 import { BuildInputs, checkGitUrl } from './inputs';
+import { IPV4_CIDR } from '../core/validate';
 
-const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
 const SECRET_NAME = Rules.name(NameRules.DNS1123_SUBDOMAIN);
 const image = Rules.throwing(pinnedImage);
 /** A bad push Secret is reported and stands in as "invalid": unset would mean "the registry's", or "missing". */
@@ -95,6 +95,6 @@ export const BUILDS_NAMESPACE_PROPS = {
   buildResources: Rules.resources({ cpuRequest: '250m', memoryRequest: '512Mi', cpuLimit: '750m', memoryLimit: '1280Mi' }),
   builderClients: Rules.array(Rules.is((s) => typeof s === 'object' && s !== null && typeof (s as { serviceAccountName?: unknown }).serviceAccountName === 'string',
     'a service handle', 'pass app.service("<name>") of a service with apiAccess: true')),
-  deniedEgressCidrs: Rules.array(Rules.pattern(CIDR, 'an IPv4 CIDR', 'use a range such as "10.0.0.0/8" or an address such as "203.0.113.10/32"')),
+  deniedEgressCidrs: Rules.array(Rules.pattern(IPV4_CIDR, 'an IPv4 CIDR', 'use a range such as "10.0.0.0/8" or an address such as "203.0.113.10/32"')),
   clusterPeers: Rules.array(peer),
 } satisfies Shape;

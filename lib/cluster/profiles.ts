@@ -7,7 +7,7 @@ import { configError } from '../core/errors';
 import { checkName, NameRules } from '../core/names';
 import { cpuMillis, memoryBytes } from '../core/quantity';
 import { checkProps, Rule, Rules, ShapeOf } from '../core/prop-schema';
-import { PropChecks } from '../core/validate';
+import { PropChecks, IPV4_CIDR } from '../core/validate';
 
 /** A node's resources for pods, as Kubernetes quantities. */
 export interface NodeResources {
@@ -116,7 +116,6 @@ export interface ManagedClusterProps {
   readonly nodeReserve?: NodeResources;
 }
 
-const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
 const resources = (fix: string) => Rules.object<NodeResources>({
   cpu: Rules.required(Rules.quantity('cpu'), '1', fix),
   memory: Rules.required(Rules.quantity('memory'), '1Gi', fix),
@@ -133,7 +132,7 @@ const K3S_NODE_PROPS = {
   cpu: Rules.required(Rules.quantity('cpu'), '2', NODE),
   memory: Rules.required(Rules.quantity('memory'), '4Gi', NODE),
   reserve: resources('give the reserve as { cpu, memory }'),
-  apiServerCidrs: Rules.array(Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the node address, e.g. "203.0.113.10/32"'), { nonEmpty: true }),
+  apiServerCidrs: Rules.array(Rules.pattern(IPV4_CIDR, 'an IPv4 CIDR', 'use the node address, e.g. "203.0.113.10/32"'), { nonEmpty: true }),
 } satisfies ShapeOf<K3sNodeProps>;
 
 const DOKS_PROPS = {
@@ -156,7 +155,7 @@ const DOKS_PROPS = {
     hostname: Rules.required(Rules.name(NameRules.HOSTNAME, 'use the host a DNS record points at the load balancer, e.g. "ingress.example.com"'), 'ingress.invalid.example',
       'pass the host a DNS record points at the load balancer, e.g. "ingress.example.com"'),
     proxyProtocol: Rules.boolean(),
-    trustedCidrs: Rules.array(Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the VPC range, e.g. "10.0.0.0/8"')),
+    trustedCidrs: Rules.array(Rules.pattern(IPV4_CIDR, 'an IPv4 CIDR', 'use the VPC range, e.g. "10.0.0.0/8"')),
   }),
   nodeReserve: resources('give the reserve as { cpu, memory }'),
   containerRegistry: Rules.pattern(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'a DigitalOcean Container Registry name', 'use the name `doctl registry get` shows, e.g. "novahost"'),
@@ -172,13 +171,13 @@ const MANAGED_PROPS = {
   ingress: Rules.object<IngressExposure>({
     type: Rules.required(Rules.oneOf(['LoadBalancer', 'NodePort', 'ClusterIP'] as const), 'LoadBalancer', 'use "LoadBalancer", "NodePort" or "ClusterIP"'),
     annotations: Rules.required(Rules.record(Rules.string()), {}, 'give the Service annotations (or {})'),
-    proxyProtocolTrustedCidrs: Rules.array(Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the load balancer network, e.g. "10.0.0.0/8"')),
+    proxyProtocolTrustedCidrs: Rules.array(Rules.pattern(IPV4_CIDR, 'an IPv4 CIDR', 'use the load balancer network, e.g. "10.0.0.0/8"')),
     hostname: Rules.name(NameRules.HOSTNAME),
     monthlyUsd: Rules.number(0, 1e6, 'give the monthly price in USD'),
   }),
   nodeReserve: resources('give the reserve as { cpu, memory }'),
   apiServer: Rules.required(Rules.object<ApiServerAccess>({
-    cidrs: Rules.required(Rules.array(Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the API server endpoint addresses, e.g. "10.0.0.1/32"')), [], 'list the API server addresses (kubectl get endpointslice -l kubernetes.io/service-name=kubernetes)'),
+    cidrs: Rules.required(Rules.array(Rules.pattern(IPV4_CIDR, 'an IPv4 CIDR', 'use the API server endpoint addresses, e.g. "10.0.0.1/32"')), [], 'list the API server addresses (kubectl get endpointslice -l kubernetes.io/service-name=kubernetes)'),
     ports: Rules.required(Rules.array(Rules.port(), { nonEmpty: true }), [443], 'give the port, e.g. [443]'),
     ciliumEntity: Rules.boolean(),
   }), { cidrs: [], ports: [443] }, 'say where pods reach the API server: { cidrs: [...], ports: [443] }'),
@@ -334,7 +333,7 @@ function doksPool(p: DoksPool, i: number): NodePool {
 
 
 function checkCidr(field: string, cidr: string): void {
-  if (typeof cidr !== 'string' || !CIDR.test(cidr) || cidr.endsWith('/0')) {
+  if (typeof cidr !== 'string' || !IPV4_CIDR.test(cidr) || cidr.endsWith('/0')) {
     throw configError('cluster', { field, value: cidr, problem: 'is not an IPv4 CIDR narrower than /0', fix: 'use the API server\'s address, e.g. "203.0.113.10/32"' });
   }
 }

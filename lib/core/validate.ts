@@ -15,6 +15,9 @@ export function propKeys<T>(keys: { readonly [K in keyof Required<T>]: true }): 
 }
 
 /** Namespaces that Kubernetes itself owns: an app there would change the cluster, not itself. */
+/** An IPv4 CIDR (`10.0.0.0/8`, `203.0.113.10/32`), as NetworkPolicy ipBlocks take it. */
+export const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
+
 export const SYSTEM_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
 
 /** Levenshtein distance, for "did you mean". */

@@ -6,6 +6,7 @@ import type { ResourceSpec } from '../../core/security';
 import type { CertManager } from '../cert-manager';
 import type { IngressController } from '../ingress-controller';
 import type { AlertOptions } from './alerts';
+import { IPV4_CIDR } from '../../core/validate';
 
 export interface PrometheusOptions {
   /** How long samples are kept. @default '7d' */
@@ -75,7 +76,6 @@ export interface MonitoringProps {
   readonly alerts?: Partial<AlertOptions>;
 }
 
-const CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
 const handle = (what: string, method: string): Rule => Rules.is((x) => typeof (x as Record<string, unknown> | null)?.[method] === 'function', what, `pass the ${what} construct declared in main.ts, or leave it out`);
 
 /** A regex Prometheus can take inside `=~"..."`: it compiles, and has no quote or line break to end the string. */
@@ -117,7 +117,7 @@ export const MONITORING_PROPS = {
     routed: Rules.boolean(),
   }),
   alertmanager: Rules.boolean(),
-  nodeCidr: Rules.pattern(CIDR, 'an IPv4 CIDR', 'use the node subnet, e.g. "10.110.0.0/20"'),
+  nodeCidr: Rules.pattern(IPV4_CIDR, 'an IPv4 CIDR', 'use the node subnet, e.g. "10.110.0.0/20"'),
   ingressController: handle('IngressController', 'enableMetrics'),
   certManager: handle('CertManager', 'enableMetrics'),
   alerts: Rules.object<Partial<AlertOptions>>({
