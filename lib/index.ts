@@ -111,6 +111,8 @@ export type {
 } from './services/monitoring/monitoring';
 export { assertGitOpsEngine, gitOpsEngineOf, gitOpsEngineProblem, gitOpsEngines } from './core/gitops-engine';
 export type { GitOpsEngine } from './core/gitops-engine';
+export { backupDeclarers, declareBackups } from './core/backups';
+export type { BackupDeclarer, BackupPlan, BackupRow, RecoveryStep } from './core/backups';
 export {
   apiGroupOf, CLUSTER_SCOPED_KINDS, manifestFile, NamespaceChart, PodSecurity,
 } from './core/namespace-chart';

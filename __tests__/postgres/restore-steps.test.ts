@@ -6,6 +6,8 @@ import { parseRestoreTime } from '../../lib/data/postgres/restore-steps';
 import { SharedPostgres } from '../../lib/data/postgres/shared-postgres';
 import { BEGIN, END, backupsBlock, withBackups } from '../../scripts/backups';
 import { README } from '../../scripts/readme-blocks';
+import { Construct } from 'constructs';
+import { BackupDeclarer, declareBackups, SharedRedis } from '../../lib';
 import * as fs from 'fs';
 import { allObjects, testPlatform } from '../support/platform';
 
@@ -77,5 +79,28 @@ describe('README data-safety block', () => {
     expect(block).toContain('**Recovery time objective**');
     expect(block).toContain('s3://example-backups/shared/postgres');
     expect(withBackups(`a\n${BEGIN}\nold\n${END}\nb`)).toContain('npm run -s postgres-restore -- --server');
+  });
+
+  it('lists what every construct that owns state declares, in tree order, and orders the runbook by step', () => {
+    const platform = testPlatform();
+    new SharedPostgres(platform, 'postgres', { backup: { s3: { endpoint: 'https://fra1.digitaloceanspaces.com', bucket: 'example-backups', credentialsSecret: 'postgres-backup-s3' } } });
+    new SharedRedis(platform, 'cache-a', {});
+    const custom = new Construct(platform, 'custom') as Construct & BackupDeclarer;
+    Object.defineProperty(custom, 'backupPlan', {
+      value: {
+        rows: [{ state: 'Custom `x/y`', what: 'a | b', where: 'w', schedule: 's', restore: 'r' }],
+        oldSecrets: ['custom-key (k)'],
+        recovery: [{ order: 5, lines: ['# Restore custom first:', 'echo custom'] }],
+      },
+    });
+    declareBackups(custom);
+    const block = backupsBlock(platform);
+    const states = [...block.matchAll(/^\| (PostgreSQL|Redis|Custom)[^|]*\|/gm)].map((m) => m[1]);
+    expect(states).toEqual(['PostgreSQL', 'Redis', 'Custom']);
+    // A pipe inside a cell is escaped, so the table keeps its columns.
+    expect(block).toContain('| a \\| b |');
+    expect(block).toMatch(/off-cluster copy: postgres-backup-s3 .*custom-key \(k\)/);
+    const steps = [...block.matchAll(/^# (\d+)\. (.*)$/gm)].map((m) => `${m[1]} ${m[2].split(' ')[0]}`);
+    expect(steps).toEqual(['1 A', '2 Secrets:', '3 Restore', '4 Let', '5 Redis', '6 The']);
   });
 });

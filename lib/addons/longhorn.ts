@@ -12,6 +12,7 @@ import { PodSecurity } from '../core/namespace-chart';
 import { helmChart, PINS } from '../core/pins';
 import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
 import { reportProblem } from '../core/problems';
+import { BackupDeclarer, BackupPlan, declareBackups } from '../core/backups';
 
 /** The Longhorn chart the platform installs. */
 export const LONGHORN_CHART = helmChart(PINS.charts.longhorn);
@@ -140,13 +141,14 @@ export class RecurringJob extends ApiObject {
  * with a backup target, backups) of every volume. The data lives under `dataPath`, which on the k3s
  * profile is the mount point of the attached block volume: that volume must never be destroyed.
  */
-export class Longhorn extends NamespacedConstruct {
+export class Longhorn extends NamespacedConstruct implements BackupDeclarer {
   /** The StorageClass for data (reclaim Retain). */
   public readonly retainClass = 'longhorn-retain';
   /** The chart's own class (reclaim Delete), for scratch volumes. */
   public readonly deleteClass = 'longhorn';
   public readonly values: LonghornValues;
   public readonly replicas: number;
+  private readonly schedules: { snapshots: { cron: string; retain: number }; backups?: { cron: string; retain: number }; target?: string };
 
   constructor(scope: Construct, id: string, props: LonghornProps = {}) {
     super(scope, id, props?.namespace ?? 'longhorn-system', {
@@ -157,6 +159,7 @@ export class Longhorn extends NamespacedConstruct {
     });
     // Synthesis does not type-check: each bad prop is reported, and its default used instead.
     props = checkProps<LonghornProps>(this, props, LONGHORN_PROPS);
+    declareBackups(this);
     this.replicas = props.replicas ?? 1;
     if (!Number.isInteger(this.replicas) || this.replicas < 1 || this.replicas > 3) {
       throw configError(this, { field: 'replicas', value: props.replicas, problem: 'is not 1, 2 or 3', fix: 'use 1 on a single node (one node can hold one replica)' });
@@ -216,8 +219,10 @@ export class Longhorn extends NamespacedConstruct {
       metadata: { name: 'snapshot-daily', labels: labels('recurring-job'), annotations: needsCrd() },
       spec: { name: 'snapshot-daily', task: 'snapshot', cron: snapshots.cron, retain: snapshots.retain, concurrency: 1, groups: ['default'] },
     });
+    this.schedules = { snapshots, target: props.backupTarget?.url };
     if (props.backupTarget) {
       const backups = checkSchedule(this, 'backups', props.backups ?? { cron: '0 3 * * *', retain: 14 });
+      this.schedules.backups = backups;
       new RecurringJob(this, 'Backups', {
         metadata: { name: 'backup-daily', labels: labels('recurring-job'), annotations: needsCrd() },
         spec: { name: 'backup-daily', task: 'backup', cron: backups.cron, retain: backups.retain, concurrency: 1, groups: ['default'] },
@@ -244,6 +249,20 @@ export class Longhorn extends NamespacedConstruct {
     network.allow(this, { from: pods, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'Longhorn manager and CSI sidecars' });
     network.allow(this, { from: Peers.WORLD, to: { namespace: this.namespace, podLabels: { app: 'longhorn-manager' }, name: 'longhorn-manager' }, ports: [{ port: 9502 }], reason: 'the API server calls the admission webhook' });
     if (props.backupTarget) network.allow(this, { from: pods, to: Peers.INTERNET, ports: [{ port: 443 }, { port: 2049 }, { port: 445 }], reason: 'backup target' });
+  }
+
+  /** What the README's data-safety block says of the volumes (`npm run backups`). */
+  public get backupPlan(): BackupPlan {
+    const { snapshots, backups, target } = this.schedules;
+    return {
+      rows: [{
+        state: `Longhorn volumes (\`${this.retainClass}\`)`,
+        what: `snapshots of every volume${backups ? '; backups of every volume' : ''} (the \`default\` recurring-job group)`,
+        where: backups ? `the node's volume; \`${target}\`` : "the node's volume only (set `backupTarget`)",
+        schedule: `snapshots \`${snapshots.cron}\`, ${snapshots.retain} kept${backups ? `; backups \`${backups.cron}\`, ${backups.retain} kept` : ''}`,
+        restore: 'Longhorn UI (Backup, or the volume\'s Snapshots): restore to a new volume, then bind it with a PV/PVC of the old name',
+      }],
+    };
   }
 }
 

@@ -10,6 +10,8 @@ import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels
 import { NamespacedConstruct } from '../../core/platform';
 import { DeriveStages } from '../../core/registry';
 import { declareSecrets } from '../../core/secrets';
+import { BackupDeclarer, BackupPlan, declareBackups } from '../../core/backups';
+import { postgresBackupPlan } from './backup-plan';
 import { restrictedPodSecurityContext } from '../../core/security';
 import { restoreScript } from './backup';
 import { pointInTimeSteps, serverRestoreSteps } from './restore-steps';
@@ -38,7 +40,7 @@ export { PostgresDatabase } from './database';
  *
  * The server never drops a database: removing an app from `main.ts` leaves its data in place.
  */
-export class SharedPostgres extends NamespacedConstruct implements DatabaseProvider, PostgresServerParts {
+export class SharedPostgres extends NamespacedConstruct implements DatabaseProvider, PostgresServerParts, BackupDeclarer {
   /** StatefulSet name and base of every object name (the construct id). */
   public readonly name: string;
   public readonly image: string;
@@ -69,6 +71,7 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
     // Synthesis does not type-check: each bad prop is reported, and its default used instead.
     props = checkProps<SharedPostgresProps>(this, props, SHARED_POSTGRES_PROPS);
     declareSecrets(this);
+    declareBackups(this);
     this.name = checkName(this, 'id', id, NameRules.STATEFULSET);
     checkName(this, 'id (Service name)', id, NameRules.DNS1035_LABEL);
     checkName(this, 'id (headless Service name)', `${id}-headless`, NameRules.DNS1035_LABEL);
@@ -232,6 +235,11 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
   }
 
   /** Databases handed out so far, sorted by name. */
+  /** What the README's data-safety block says of this server (`npm run backups`). */
+  public get backupPlan(): BackupPlan {
+    return postgresBackupPlan(this, this.platform.cluster.kind === 'doks');
+  }
+
   public get databaseHandles(): PostgresDatabase[] {
     return [...this.databases.values()].sort((a, b) => a.database.localeCompare(b.database));
   }

@@ -25,6 +25,7 @@ import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
 } from '../../core/security';
 import { declareSecrets } from '../../core/secrets';
+import { BackupDeclarer, BackupPlan, declareBackups } from '../../core/backups';
 import { memoryBytes } from '../../core/quantity';
 import { checkVolumeSize, dataStorageClass } from '../../core/volumes';
 import { GENERATED_PASSWORD, PASSWORD_KEY, RedisCache } from './cache';
@@ -68,7 +69,7 @@ const DEFAULT_RESOURCES: ResourceSpec = { cpuRequest: '50m', memoryRequest: '128
  * const redis = new SharedRedis(platform, 'redis', {});
  * new NovahostApp(platform, 'novahost', { cache: { server: redis, index: 0 }, services: { api: { ..., cache: true } } });
  */
-export class SharedRedis extends NamespacedConstruct implements CacheProvider {
+export class SharedRedis extends NamespacedConstruct implements CacheProvider, BackupDeclarer {
   /** StatefulSet and client Service name. */
   public readonly name: string;
   public readonly image: PinnedImage;
@@ -98,6 +99,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
     // Synthesis does not type-check: each bad prop is reported, and its default used instead.
     props = checkProps<SharedRedisProps>(this, props, SHARED_REDIS_PROPS);
     declareSecrets(this);
+    declareBackups(this);
     this.name = checkName(this, 'id', id, NameRules.STATEFULSET);
     checkName(this, 'id', id, NameRules.DNS1035_LABEL);
     this.headlessServiceName = checkName(this, 'id', `${id}-headless`, NameRules.DNS1035_LABEL);
@@ -208,6 +210,21 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider {
    * Every Secret key the server and its apps need, for the bootstrap instructions. An app's two
    * password Secrets (its namespace and the server's) hold the same value.
    */
+  /** What the README's data-safety block says of this server (`npm run backups`). */
+  public get backupPlan(): BackupPlan {
+    const doks = this.platform.cluster.kind === 'doks';
+    return {
+      rows: [{
+        state: `Redis \`${this.namespace}/${this.name}\``,
+        what: `its own persistence (${this.persistence.name}) on \`data-${this.name}-0\`; caches and queues, rebuilt by the apps`,
+        where: `the data volume only${doks ? ' (a DigitalOcean volume: survives the node)' : ''}`,
+        schedule: 'AOF: every second; RDB: `save 3600 1 300 100 60 10000`',
+        restore: 'start on the volume; after losing it, Redis starts empty (copy `appendonlydir/` or `dump.rdb` from a volume snapshot into a new volume to keep queues)',
+      }],
+      recovery: [{ order: 20, lines: [`# Redis ${this.name} starts empty; the apps refill their caches.`] }],
+    };
+  }
+
   public get secretReferences(): SecretKeyReference[] {
     const rule = 'random, URL-safe and at least 16 characters, e.g. `openssl rand -hex 24`';
     const refs: SecretKeyReference[] = [

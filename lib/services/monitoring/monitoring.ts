@@ -28,6 +28,7 @@ import { NamespacedConstruct } from '../../core/platform';
 import { PodSecurity } from '../../core/namespace-chart';
 import type { ResourceSpec } from '../../core/security';
 import { declareSecrets } from '../../core/secrets';
+import { BackupDeclarer, BackupPlan, declareBackups } from '../../core/backups';
 import { helmChart, PINS } from '../../core/pins';
 
 export { Datasources, DASHBOARD_LABEL } from './dashboards';
@@ -59,7 +60,7 @@ const ALLOY = 'alloy';
  * @example
  * new Monitoring(platform, 'monitoring', { ingressController: traefik, certManager });
  */
-export class Monitoring extends NamespacedConstruct {
+export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
   public readonly kubePrometheusStackValues: KubePrometheusStackValues;
   public readonly lokiValues: LokiValues;
   public readonly alloyValues: AlloyValues;
@@ -86,6 +87,7 @@ export class Monitoring extends NamespacedConstruct {
     // Synthesis does not type-check: each bad prop is reported, and its default used instead.
     props = checkProps<MonitoringProps>(this, props, MONITORING_PROPS);
     declareSecrets(this);
+    declareBackups(this);
     const ns = this.namespace;
     this.prometheus = { namespace: ns, podLabels: { 'app.kubernetes.io/name': 'prometheus' }, name: 'prometheus' };
     registerPrometheus({ owner: this, pods: this.prometheus });
@@ -271,6 +273,16 @@ export class Monitoring extends NamespacedConstruct {
   }
 
   /** The Secret keys the stack reads, for the bootstrap instructions. */
+  /** What the README's data-safety block says of Grafana, Prometheus and Loki (`npm run backups`). */
+  public get backupPlan(): BackupPlan {
+    return {
+      rows: [
+        { state: 'Grafana', what: 'dashboards and data sources are in Git (`dashboards/`, values); the admin login is a Secret', where: 'Git; `npm run secrets`', schedule: 'every commit', restore: 'Argo CD re-creates it; nothing else to restore' },
+        { state: 'Prometheus, Loki', what: 'metrics and logs of the last 7 days', where: 'their volumes only', schedule: '-', restore: 'not backed up: they refill' },
+      ],
+    };
+  }
+
   public get secretReferences(): SecretKeyReference[] {
     return [
       // Generated too: Grafana's UI is public, so a guessable login name is one secret less.
