@@ -24,6 +24,29 @@ describe('npm scripts', () => {
   });
 });
 
+describe('npm scripts from a subfolder', () => {
+  // npm starts scripts in the package's root, and .npmrc's preload (named as a package, not a
+  // path from where npm started) must load there, in the folder npx runs in, and in dependencies'
+  // install scripts: each of these failed while the preload was `${PWD}/scripts/...`.
+  it.each(['lib', 'lib/core', '__tests__', 'dist/shared'])('run from %s, with the preload and its defaults', (folder) => {
+    const r = npm(path.join(ROOT, folder), 'components', '--', '--check');
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const exec = spawnSync('npx', ['--no-install', 'node', '-p', 'process.env.CDK8S_CHECK_UPGRADE'], {
+      cwd: path.join(ROOT, folder), env: { ...env, CDK8S_CHECK_UPGRADE: undefined }, encoding: 'utf8', timeout: 60_000,
+    });
+    expect([exec.status, exec.stdout.trim()]).toEqual([0, 'false']);
+  });
+
+  it('from a dependency folder too, where install scripts run with the NODE_OPTIONS npm gives them', () => {
+    const given = spawnSync('npm', ['exec', '--no-install', '-c', 'printf %s "$NODE_OPTIONS"'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    expect(given.stdout).toContain('--require novahost-cli-defaults');
+    const r = spawnSync('node', ['-p', 'process.env.CDK8S_CHECK_UPGRADE'], {
+      cwd: path.join(ROOT, 'node_modules', '@swc', 'core'), env: { ...env, NODE_OPTIONS: given.stdout, CDK8S_CHECK_UPGRADE: undefined }, encoding: 'utf8', timeout: 60_000,
+    });
+    expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, 'false', '']);
+  });
+});
+
 describe('npm run extract-schemas', () => {
   const schemas = path.join(ROOT, '__tests__', 'schemas');
   const snapshot = () => fs.readdirSync(schemas, { recursive: true }).map(String).sort()
