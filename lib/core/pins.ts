@@ -104,7 +104,7 @@ export const PINS = {
     // renovate: datasource=github-releases depName=fluxcd/flux2
     flux: { version: 'v2.9.4', component: 'Flux', licence: 'Apache-2.0', source: 'https://github.com/fluxcd/flux2' },
   },
-  /** Where the CRD files in ../shared/crds (imported by `npm run import`) come from. */
+  /** Where the CRD files `npm run import` reads come from (cdk8s.yaml names each at this tag). */
   crds: {
     // renovate: datasource=github-releases depName=argoproj/argo-cd
     argoCd: { version: 'v3.5.1', component: 'CRDs: Argo CD Application, AppProject (v1alpha1)', licence: 'Apache-2.0', source: 'https://github.com/argoproj/argo-cd' },
