@@ -5,6 +5,7 @@ import * as path from 'path';
 import JSON5 from 'json5';
 import { parse } from 'yaml';
 import { PINS } from '../lib/core/pins';
+import { importSpecs } from '../scripts/import';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -72,6 +73,11 @@ function expected(): string[] {
     // The Traefik chart k3s bundles moves with k3s and is deliberately not tracked.
     ...Object.entries(PINS.releases).filter(([k]) => k !== 'k3sBundledTraefikChart').map(([, p]) => `github-releases ${repoOf(p.source)} ${p.version}`),
     ...Object.values(PINS.crds).map((p) => `github-releases ${repoOf(p.source)} ${p.version}`),
+    // The same tags again, in the URLs of the CRD files cdk8s.yaml imports.
+    ...importSpecs(path.join(ROOT, 'cdk8s.yaml')).map((s) => {
+      const [, repo, tag] = /^https:\/\/raw\.githubusercontent\.com\/([^/]+\/[^/]+)\/([^/]+)\//.exec(s.url)!;
+      return `github-releases ${repo} ${tag}`;
+    }),
   ];
   const images = parse(fs.readFileSync(path.join(ROOT, 'images', 'images.yaml'), 'utf8')).data as Record<string, string>;
   for (const ref of Object.values(images)) {
