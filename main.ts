@@ -33,9 +33,6 @@ export const platform = new Platform({
 new ArgoCd(platform, 'argocd');
 const traefik = new IngressController(platform, 'traefik');
 const certManager = new CertManager(platform, 'cert-manager');
-// Prometheus, Grafana (grafana.<domain>), Loki and Alloy; node-level collectors need a
-// privileged namespace, so they get their own.
-new Monitoring(platform, 'monitoring', { ingressController: traefik, certManager });
 // WAL archived every 5 minutes, daily base backups, nightly dumps and a restore drill; everything
 // also encrypted to a Spaces bucket in the cluster's region, for the way back from a lost cluster.
 const postgres = new SharedPostgres(platform, 'postgres', {
@@ -43,6 +40,10 @@ const postgres = new SharedPostgres(platform, 'postgres', {
   backup: { s3: { endpoint: DigitalOcean.spacesEndpoint(INSTALLATION.cluster.region), bucket: INSTALLATION.cluster.backupBucket, credentialsSecret: 'postgres-backup-s3' } },
 });
 const redis = new SharedRedis(platform, 'redis', { metrics: true });
+// Prometheus, Grafana (grafana.<domain>), Loki and Alloy; node-level collectors need a
+// privileged namespace, so they get their own. Grafana's own state (users, UI-made dashboards,
+// annotations, silences) is a database of the shared PostgreSQL, backed up with the rest.
+new Monitoring(platform, 'monitoring', { ingressController: traefik, certManager, grafana: { database: { server: postgres } } });
 
 const novahost = new NovahostApp(platform, 'novahost', {
   database: { server: postgres, extensions: ['timescaledb'] },

@@ -106,7 +106,7 @@ export {
   platformAlerts, prometheusOf,
 } from './services/monitoring/monitoring';
 export type {
-  AlertOptions, AlertRule, GrafanaOptions, LokiOptions, MonitoringProps, PrometheusHandle,
+  AlertOptions, AlertRule, GrafanaDatabaseOptions, GrafanaOptions, LokiOptions, MonitoringProps, PrometheusHandle,
   PrometheusOptions, ScrapeTargetProps,
 } from './services/monitoring/monitoring';
 export { assertGitOpsEngine, gitOpsEngineOf, gitOpsEngineProblem, gitOpsEngines } from './core/gitops-engine';

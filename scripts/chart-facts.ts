@@ -206,7 +206,35 @@ function securityOf(sc: Obj | undefined) {
     seccompProfile: sc.seccompProfile?.type ?? null,
   };
 }
-const containerOf = (c: Obj) => ({ name: c.name, image: c.image, args: c.args ?? [], ports: portsOf(c), resources: resourcesOf(c), securityContext: securityOf(c.securityContext) });
+/**
+ * A container's environment as the chart renders it: literal values as they are (a chart renders
+ * no secret into them that is not already in its values), and where each `valueFrom` reads.
+ */
+function envOf(c: Obj) {
+  return (c.env ?? []).map((e: Obj) => {
+    if (e.valueFrom === undefined) return { name: e.name, value: e.value ?? '' };
+    const [kind, ref] = Object.entries(e.valueFrom as Obj)[0] ?? ['unknown', {}];
+    const from = ref?.name !== undefined ? `${ref.name}/${ref.key}` : ref?.fieldPath ?? ref?.resource ?? null;
+    return { name: e.name, valueFrom: { kind, from } };
+  });
+}
+const containerOf = (c: Obj) => ({ name: c.name, image: c.image, args: c.args ?? [], env: envOf(c), ports: portsOf(c), resources: resourcesOf(c), securityContext: securityOf(c.securityContext) });
+
+/** `key = value` lines under `[section]` headers (`;` and `#` start comments), as Grafana reads its ini file. */
+function parseIni(text: string): Record<string, Record<string, string>> {
+  const sections: Record<string, Record<string, string>> = {};
+  let current = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith(';') || line.startsWith('#')) continue;
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) { current = header[1].trim(); continue; }
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    (sections[current] ??= {})[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return sections;
+}
 
 function podTemplateOf(o: Obj): Obj | undefined {
   if (o.kind === 'CronJob') return o.spec?.jobTemplate?.spec?.template;
@@ -268,6 +296,9 @@ function facts(set: string, r: Release, chartDirPath: string, rendered: Rendered
   const podDisruptionBudgets = docs.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => ({
     ...ref(o), selector: o.spec?.selector ?? null, minAvailable: o.spec?.minAvailable ?? null, maxUnavailable: o.spec?.maxUnavailable ?? null,
   })).sort(order);
+  // Configuration files in ini form that charts render into ConfigMaps (grafana.ini), parsed.
+  const iniFiles = docs.filter((o) => o.kind === 'ConfigMap').flatMap((o) => Object.entries((o.data ?? {}) as Record<string, string>)
+    .filter(([key]) => key.endsWith('.ini')).map(([key, text]) => ({ ...ref(o), key, sections: parseIni(text) }))).sort(order);
   const ingresses = docs.filter((o) => o.kind === 'Ingress' || o.kind === 'IngressRoute').map((o) => ({ ...ref(o), spec: o.spec ?? null })).sort(order);
   const crds = docs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => ({
     name: o.metadata.name, group: o.spec.group, kind: o.spec.names.kind, scope: o.spec.scope,
@@ -296,6 +327,7 @@ function facts(set: string, r: Release, chartDirPath: string, rendered: Rendered
     podMonitors: monitors('PodMonitor'),
     podDisruptionBudgets,
     ingresses,
+    iniFiles,
     crds,
     duplicateKeys,
   };

@@ -14,8 +14,9 @@ import { relocate, shellScriptOf, startPostgres, TestPostgres } from '../support
 function rendered() {
   const platform = routedPlatform();
   // No timescaledb preload: the test server has no TimescaleDB (see environment notes).
-  new Monitoring(platform, 'monitoring');
   const postgres = new SharedPostgres(platform, 'postgres', { sharedPreloadLibraries: [], metrics: true });
+  // Grafana's database is asked for like an app's (Monitoring's grafana.database).
+  new Monitoring(platform, 'monitoring', { grafana: { database: { server: postgres } } });
   const web = { image: 'ghcr.io/example/web:1.0.0', port: 3000, database: true };
   new NovahostApp(platform, 'app-a', { services: { web }, database: { server: postgres, extensions: ['pgcrypto'] } });
   new NovahostApp(platform, 'app-b', { services: { web }, database: { server: postgres } });
@@ -79,7 +80,7 @@ describe('provisioning against a real PostgreSQL', () => {
   });
 
   it('creates each role and database; each role reaches only its own database', () => {
-    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' }));
+    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1', PASSWORD_GRAFANA: 'pw-g-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' }));
 
     expect(pg.query("SELECT datname || ':' || pg_get_userbyid(datdba) FROM pg_database WHERE datname LIKE 'app_%' ORDER BY 1"))
       .toBe('app_a:app_a\napp_b:app_b');
@@ -99,6 +100,22 @@ describe('provisioning against a real PostgreSQL', () => {
     expect(canConnect('app_a', 'app_b', 'pw-b-1')).toMatch(/permission denied for database "app_a"/);
     pg.query("CREATE ROLE outsider LOGIN PASSWORD 'outsider-pw'");
     expect(canConnect('app_a', 'outsider', 'outsider-pw')).toMatch(/permission denied for database "app_a"/);
+  });
+
+  it("gives Grafana's role what its migrations do on an empty database, in its own database only", () => {
+    // Grafana's migrator (sqlstore/migrator) takes an advisory lock (migration_locking), creates
+    // its log table and every other table with serial keys and indexes, some with names that need
+    // quoting ("user"), and the admin user; all as the configured role.
+    const grafana = { database: 'grafana', user: 'grafana', password: 'pw-g-1' };
+    expect(pg.query("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'grafana'")).toBe('grafana');
+    expect(pg.query(`SELECT pg_try_advisory_lock(1); CREATE TABLE IF NOT EXISTS migration_log (id SERIAL PRIMARY KEY NOT NULL, migration_id VARCHAR(255) NOT NULL, sql TEXT NOT NULL, success BOOL NOT NULL, error TEXT NOT NULL, timestamp TIMESTAMP NOT NULL);
+      CREATE TABLE "user" (id SERIAL PRIMARY KEY NOT NULL, login VARCHAR(190) NOT NULL, email VARCHAR(190) NOT NULL);
+      CREATE UNIQUE INDEX "UQE_user_login" ON "user" (login);
+      INSERT INTO "user" (login, email) VALUES ('admin', 'admin@localhost');
+      ALTER TABLE "user" ADD COLUMN is_admin BOOL NOT NULL DEFAULT false;
+      SELECT pg_advisory_unlock(1); SELECT count(*) FROM "user"`, grafana)).toMatch(/1$/);
+    expect(canConnect('app_a', 'grafana', 'pw-g-1')).toMatch(/permission denied for database "app_a"/);
+    expect(canConnect('grafana', 'app_a', 'pw-a-1')).toMatch(/permission denied for database "grafana"/);
   });
 
   it("keeps app roles (and PUBLIC) out of the server's own databases; the superuser keeps them", () => {
@@ -127,7 +144,7 @@ describe('provisioning against a real PostgreSQL', () => {
 
   it('runs again without error and changes nothing', () => {
     const before = catalog();
-    const res = runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' });
+    const res = runJob({ PASSWORD_APP_A: 'pw-a-1', PASSWORD_APP_B: 'pw-b-1', PASSWORD_GRAFANA: 'pw-g-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' });
     expectOk(res);
     expect(catalog()).toBe(before);
     expect(pg.query('SELECT body FROM notes', { database: 'app_a', user: 'app_a', password: 'pw-a-1' })).toBe('hello');
@@ -138,7 +155,7 @@ describe('provisioning against a real PostgreSQL', () => {
   });
 
   it('applies a changed password on the next run: the old one fails, the new one works', () => {
-    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-2', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' }));
+    expectOk(runJob({ PASSWORD_APP_A: 'pw-a-2', PASSWORD_APP_B: 'pw-b-1', PASSWORD_GRAFANA: 'pw-g-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' }));
     expect(canConnect('app_a', 'app_a', 'pw-a-1')).toMatch(/password authentication failed for user "app_a"/);
     expect(canConnect('app_a', 'app_a', 'pw-a-2')).toBe('ok');
     expect(canConnect('app_b', 'app_b', 'pw-b-1')).toBe('ok');
@@ -146,7 +163,7 @@ describe('provisioning against a real PostgreSQL', () => {
 
   it('fails before running any SQL when a password Secret is empty, naming the Secret', () => {
     const before = catalog();
-    const res = runJob({ PASSWORD_APP_A: '', PASSWORD_APP_B: 'pw-b-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' });
+    const res = runJob({ PASSWORD_APP_A: '', PASSWORD_APP_B: 'pw-b-1', PASSWORD_GRAFANA: 'pw-g-1', MONITOR_PASSWORD: 'pw-mon-1', REPLICATION_PASSWORD: 'pw-repl-1' });
     expect(res.status).not.toBe(0);
     expect(res.stderr).toContain('key password of Secret postgres-app-app-a in namespace shared');
     expect(catalog()).toBe(before);

@@ -273,6 +273,9 @@ export const FREE_FORM_VALUES: Record<string, readonly string[]> = {
   // values.yaml: "Any values you put under `.configs.cm` are passed to argocd-cm ConfigMap"; same
   // for argocd-cmd-params-cm ("You can customize parameters by adding parameters here") and argocd-rbac-cm.
   'argo-cd': ['configs.cm', 'configs.params', 'configs.rbac'],
+  // The grafana subchart's values.yaml: "Grafana's primary configuration. NOTE: values in map will
+  // be converted to ini format" (every section of Grafana's configuration, `[database]` among them).
+  'kube-prometheus-stack': ['grafana.grafana.ini'],
 };
 
 const helmDefaults = new Map<string, Json>();

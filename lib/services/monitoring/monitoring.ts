@@ -10,17 +10,18 @@ import { checkPrometheusDuration } from '../../core/duration';
 import { dataStorageClass } from '../../core/volumes';
 import { configError } from '../../core/errors';
 import { needsCrd, SyncWave } from '../../core/annotations';
-import type { SecretKeyReference } from '../../core/handles';
+import type { DatabaseHandle, SecretKeyReference } from '../../core/handles';
 import { chartResources, ChartResources } from '../../core/helm-values';
 import { IngressRoute, RouteBackend } from '../../routing/ingress-route';
 import { alloyConfig } from './alloy-config';
 import { AlertOptions, DEFAULT_ALERT_OPTIONS, platformAlerts } from './alerts';
 import { DASHBOARD_LABEL, Datasources, loadDashboards } from './dashboards';
 import { registerPrometheus } from './scrape';
+import { addGrafanaDatabase, allowGrafanaDatabase, grafanaBackupRows, grafanaDatabaseValues } from './grafana-database';
 import { MONITORING_PROPS, MonitoringProps } from './props';
 import { checkProps } from '../../core/prop-schema';
 
-export type { GrafanaOptions, LokiOptions, MonitoringProps, PrometheusOptions } from './props';
+export type { GrafanaDatabaseOptions, GrafanaOptions, LokiOptions, MonitoringProps, PrometheusOptions } from './props';
 import { AlloyValues, KubePrometheusStackValues, LokiValues } from './values';
 import { checkName, MANAGED_BY, NameRules, PART_OF } from '../../core/names';
 import { CidrPeer, KUBE_API_PORTS, NetworkPolicies, NetworkPort, Peers, PodPeer } from '../../network/network-policies';
@@ -76,6 +77,8 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
   public readonly grafanaHost?: string;
   public readonly adminSecret: string;
   public readonly alertmanager: boolean;
+  /** Grafana's database, when it has one (else its state is SQLite in the pod). */
+  public readonly grafanaDatabase?: DatabaseHandle;
 
   constructor(scope: Construct, id: string, props: MonitoringProps = {}) {
     super(scope, id, props?.namespace ?? 'monitoring', {
@@ -104,6 +107,8 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
     const lokiClass = dataStorageClass(this, 'loki.storageClass', loki.storageClass);
     this.adminSecret = checkName(this, 'grafana.adminSecret', props.grafana?.adminSecret ?? 'grafana-admin', NameRules.DNS1123_SUBDOMAIN);
     this.alertmanager = props.alertmanager ?? false;
+    const grafanaDb = props.grafana?.database;
+    if (grafanaDb?.server) this.grafanaDatabase = addGrafanaDatabase(this, ns, grafanaDb.server, grafanaDb.name);
     const nodes: CidrPeer = { cidr: props.nodeCidr ?? '0.0.0.0/0', name: 'nodes' };
 
     const prometheusService = `${KPS}-prometheus`;
@@ -139,6 +144,7 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
         resources: chartResources('25m', '128Mi', '384Mi'),
         // A `helm test` Pod without requests; neither Argo CD nor Flux (by default) runs it.
         testFramework: { enabled: false },
+        ...(this.grafanaDatabase ? grafanaDatabaseValues(this.grafanaDatabase) : {}),
       },
       'kube-state-metrics': { resources: chartResources('10m', '32Mi', '128Mi') },
       'prometheus-node-exporter': { resources: chartResources('10m', '24Mi', '64Mi') },
@@ -242,7 +248,11 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
 
     this.platform.addHelmRelease(this, {
       name: KPS, namespace: ns, ...MONITORING_CHARTS.kubePrometheusStack, values: this.kubePrometheusStackValues,
-      wave: SyncWave.OPERATORS, serverSideApply: true,
+      // Grafana is in this release and does not start without its database, which the server's
+      // wave creates (provisioning is its PostSync hook): in an earlier wave this release would
+      // never become healthy and the first sync would wait forever. Its CRDs' users skip their
+      // dry run and are retried until the CRDs exist.
+      wave: this.grafanaDatabase ? SyncWave.SHARED_SERVICES : SyncWave.OPERATORS, serverSideApply: true,
     });
     this.platform.addHelmRelease(this, { name: LOKI, namespace: ns, ...MONITORING_CHARTS.loki, values: this.lokiValues, wave: SyncWave.SHARED_SERVICES });
     this.platform.addHelmRelease(this, { name: ALLOY, namespace: ns, ...MONITORING_CHARTS.alloy, values: this.alloyValues, wave: SyncWave.SHARED_SERVICES });
@@ -257,6 +267,7 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
       alloy: { namespace: ns, podLabels: { 'app.kubernetes.io/name': 'alloy', 'app.kubernetes.io/instance': ALLOY }, name: 'alloy' },
     } satisfies Record<string, PodPeer>;
     this.allowTraffic(pods, nodes);
+    if (this.grafanaDatabase) allowGrafanaDatabase(this, pods.grafana, this.grafanaDatabase);
 
     this.grafana = { name: 'grafana', serviceName: `${KPS}-grafana`, namespace: ns, port: 80, targetPort: 3000, podLabels: pods.grafana.podLabels };
     if (props.grafana?.routed ?? true) {
@@ -272,17 +283,17 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
     props.certManager?.enableMetrics();
   }
 
-  /** The Secret keys the stack reads, for the bootstrap instructions. */
   /** What the README's data-safety block says of Grafana, Prometheus and Loki (`npm run backups`). */
   public get backupPlan(): BackupPlan {
     return {
       rows: [
-        { state: 'Grafana', what: 'dashboards and data sources are in Git (`dashboards/`, values); the admin login is a Secret', where: 'Git; `npm run secrets`', schedule: 'every commit', restore: 'Argo CD re-creates it; nothing else to restore' },
+        ...grafanaBackupRows(this.namespace, this.adminSecret, this.grafanaDatabase),
         { state: 'Prometheus, Loki', what: 'metrics and logs of the last 7 days', where: 'their volumes only', schedule: '-', restore: 'not backed up: they refill' },
       ],
     };
   }
 
+  /** The Secret keys the stack reads (Grafana's database password is declared by its server). */
   public get secretReferences(): SecretKeyReference[] {
     return [
       // Generated too: Grafana's UI is public, so a guessable login name is one secret less.

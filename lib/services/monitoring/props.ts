@@ -6,6 +6,7 @@ import type { ResourceSpec } from '../../core/security';
 import type { CertManager } from '../cert-manager';
 import type { IngressController } from '../ingress-controller';
 import type { AlertOptions } from './alerts';
+import type { DatabaseProvider } from '../../core/handles';
 import { IPV4_CIDR } from '../../core/validate';
 
 export interface PrometheusOptions {
@@ -32,6 +33,18 @@ export interface LokiOptions {
   readonly resources?: ResourceSpec;
 }
 
+/** Where Grafana keeps its own state. */
+export interface GrafanaDatabaseOptions {
+  /**
+   * The server that holds Grafana's database (the SharedPostgres of main.ts). It provisions a
+   * database and role for Grafana like for any app, so its backups, point-in-time recovery,
+   * off-site copies and restore drill cover Grafana's state.
+   */
+  readonly server: DatabaseProvider;
+  /** Database and role name. @default 'grafana' */
+  readonly name?: string;
+}
+
 export interface GrafanaOptions {
   /**
    * Secret in the monitoring namespace with keys `admin-user` and `admin-password`; Grafana reads
@@ -42,6 +55,12 @@ export interface GrafanaOptions {
   readonly host?: string;
   /** Serve Grafana publicly. @default true */
   readonly routed?: boolean;
+  /**
+   * Grafana's own state (users, teams, preferences, stars, dashboards and folders made in the UI,
+   * annotations, service accounts, alert silences) in a database of this server.
+   * @default - SQLite inside the pod, lost on every restart (the README's data-safety table says so)
+   */
+  readonly database?: GrafanaDatabaseOptions;
 }
 
 export interface MonitoringProps {
@@ -115,6 +134,10 @@ export const MONITORING_PROPS = {
     adminSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
     host: Rules.name(NameRules.HOSTNAME, 'use a host such as "grafana.example.com"'),
     routed: Rules.boolean(),
+    database: Rules.object<GrafanaDatabaseOptions>({
+      server: Rules.required(Rules.is((x) => typeof (x as { addDatabase?: unknown } | null)?.addDatabase === 'function', 'a database server', 'pass the SharedPostgres of main.ts'), undefined, 'pass database: { server: postgres } with the SharedPostgres of main.ts'),
+      name: Rules.string('use a lower-case PostgreSQL identifier such as "grafana"'),
+    }),
   }),
   alertmanager: Rules.boolean(),
   nodeCidr: Rules.pattern(IPV4_CIDR, 'an IPv4 CIDR', 'use the node subnet, e.g. "10.110.0.0/20"'),

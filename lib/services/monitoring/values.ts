@@ -7,6 +7,7 @@
  * prometheus-node-exporter) are checked against the subcharts' own values.yaml.
  */
 import type { ChartResources } from '../../core/helm-values';
+import type { GrafanaDatabaseValues } from './grafana-database';
 
 /** A PVC template as the Prometheus operator takes it (`storageSpec.volumeClaimTemplate`). */
 export interface StorageSpec {
@@ -40,7 +41,8 @@ export interface KubePrometheusStackValues {
   readonly alertmanager: Toggle & {
     readonly alertmanagerSpec?: { readonly replicas: number; readonly retention: string; readonly resources: ChartResources };
   };
-  readonly grafana: Toggle & {
+  /** With a database, also GrafanaDatabaseValues (`grafana.ini` `[database]`, `envValueFrom`). */
+  readonly grafana: Toggle & Partial<GrafanaDatabaseValues> & {
     readonly defaultDashboardsEnabled: boolean;
     readonly defaultDashboardsTimezone: string;
     readonly admin: { readonly existingSecret: string };
