@@ -29,6 +29,9 @@ describe("Grafana's database", () => {
     const deployment = facts.workloads.find((w) => w.kind === 'Deployment' && w.name === 'kube-prometheus-stack-grafana')!;
     const container = deployment.containers.find((c) => c.name === 'grafana') as any;
     expect(container.env).toContainEqual({ name: 'GF_DATABASE_PASSWORD', valueFrom: { kind: 'secretKeyRef', from: `${db.password.name}/${db.password.key}` } });
+    // The secret_key that encrypts what Grafana stores comes from its own Secret, not the default.
+    expect(container.env).toContainEqual({ name: 'GF_SECURITY_SECRET_KEY', valueFrom: { kind: 'secretKeyRef', from: `${monitoring.secretKeySecret}/secret-key` } });
+    expect(Object.keys(ini.sections.security ?? {})).not.toContain('secret_key');
     // The ConfigMap mounted as grafana.ini is the one the facts parsed, and it holds no password.
     expect(ini.name).toBe('kube-prometheus-stack-grafana');
     expect(Object.keys(ini.sections.database)).not.toContain('password');
@@ -72,7 +75,7 @@ describe('Grafana without a database', () => {
   it('keeps SQLite in the pod, and the data-safety table says it is lost', () => {
     expect(monitoring.grafanaDatabase).toBeUndefined();
     expect(monitoring.kubePrometheusStackValues.grafana['grafana.ini']).toBeUndefined();
-    expect(monitoring.kubePrometheusStackValues.grafana.envValueFrom).toBeUndefined();
+    expect(Object.keys(monitoring.kubePrometheusStackValues.grafana.envValueFrom ?? {})).toEqual(['GF_SECURITY_SECRET_KEY']);
     const row = monitoring.backupPlan.rows.find((r) => r.state.startsWith("Grafana's own state"))!;
     expect(row.restore).toMatch(/^not backed up: lost whenever the pod is replaced/);
     expect(row.restore).toContain('grafana: { database: { server: postgres } }');

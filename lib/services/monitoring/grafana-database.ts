@@ -22,7 +22,7 @@ export interface GrafanaDatabaseIni {
 export interface GrafanaDatabaseValues {
   readonly 'grafana.ini': { readonly database: GrafanaDatabaseIni };
   /** The chart's `envValueFrom`: one `valueFrom` per variable of the grafana container. */
-  readonly envValueFrom: { readonly GF_DATABASE_PASSWORD: { readonly secretKeyRef: { readonly name: string; readonly key: string } } };
+  readonly envValueFrom: Readonly<Record<string, { readonly secretKeyRef: { readonly name: string; readonly key: string } }>>;
 }
 
 /** The consumer SharedPostgres sees: app "grafana" in the monitoring namespace. */

@@ -32,6 +32,9 @@ import { declareSecrets } from '../../core/secrets';
 import { BackupDeclarer, BackupPlan, declareBackups } from '../../core/backups';
 import { helmChart, PINS } from '../../core/pins';
 
+/** The key of Grafana's secret_key in its Secret. */
+const GRAFANA_SECRET_KEY = 'secret-key';
+
 export { Datasources, DASHBOARD_LABEL } from './dashboards';
 export { addScrapeTarget, prometheusOf } from './scrape';
 export type { ScrapeTargetProps, PrometheusHandle } from './scrape';
@@ -76,6 +79,9 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
   /** Grafana's public host, when routed. */
   public readonly grafanaHost?: string;
   public readonly adminSecret: string;
+  /** The Secret with Grafana's `secret_key` (encryption of what it stores). */
+  public readonly secretKeySecret: string;
+  private readonly retention: { readonly prometheus: string; readonly loki: string };
   public readonly alertmanager: boolean;
   /** Grafana's database, when it has one (else its state is SQLite in the pod). */
   public readonly grafanaDatabase?: DatabaseHandle;
@@ -99,6 +105,7 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
     const retention = checkPrometheusDuration(this, 'prometheus.retention', prom.retention ?? '7d');
     const scrapeInterval = checkPrometheusDuration(this, 'prometheus.scrapeInterval', prom.scrapeInterval ?? '60s');
     const lokiRetention = checkPrometheusDuration(this, 'loki.retention', loki.retention ?? '168h');
+    this.retention = { prometheus: retention, loki: lokiRetention };
     const promStorage = prom.storageSize ?? '8Gi';
     const lokiStorage = loki.storageSize ?? '5Gi';
     const promBytes = this.size('prometheus.storageSize', promStorage);
@@ -107,8 +114,10 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
     const lokiClass = dataStorageClass(this, 'loki.storageClass', loki.storageClass);
     this.adminSecret = checkName(this, 'grafana.adminSecret', props.grafana?.adminSecret ?? 'grafana-admin', NameRules.DNS1123_SUBDOMAIN);
     this.alertmanager = props.alertmanager ?? false;
-    const grafanaDb = props.grafana?.database;
-    if (grafanaDb?.server) this.grafanaDatabase = addGrafanaDatabase(this, ns, grafanaDb.server, grafanaDb.name);
+    this.secretKeySecret = 'grafana-secret-key';
+    const grafanaDbProps = props.grafana?.database;
+    if (grafanaDbProps?.server) this.grafanaDatabase = addGrafanaDatabase(this, ns, grafanaDbProps.server, grafanaDbProps.name);
+    const grafanaDb = this.grafanaDatabase ? grafanaDatabaseValues(this.grafanaDatabase) : undefined;
     const nodes: CidrPeer = { cidr: props.nodeCidr ?? '0.0.0.0/0', name: 'nodes' };
 
     const prometheusService = `${KPS}-prometheus`;
@@ -144,7 +153,14 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
         resources: chartResources('25m', '128Mi', '384Mi'),
         // A `helm test` Pod without requests; neither Argo CD nor Flux (by default) runs it.
         testFramework: { enabled: false },
-        ...(this.grafanaDatabase ? grafanaDatabaseValues(this.grafanaDatabase) : {}),
+        ...(grafanaDb ? { 'grafana.ini': grafanaDb['grafana.ini'] } : {}),
+        envValueFrom: {
+          // [security] secret_key encrypts the data keys of what Grafana keeps secret in its database
+          // (data source passwords, tokens); with the built-in default anyone can decrypt a copy,
+          // and a restore needs the key the state was written with (GF_<SECTION>_<KEY> override).
+          GF_SECURITY_SECRET_KEY: { secretKeyRef: { name: this.secretKeySecret, key: GRAFANA_SECRET_KEY } },
+          ...grafanaDb?.envValueFrom,
+        },
       },
       'kube-state-metrics': { resources: chartResources('10m', '32Mi', '128Mi') },
       'prometheus-node-exporter': { resources: chartResources('10m', '24Mi', '64Mi') },
@@ -288,8 +304,10 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
     return {
       rows: [
         ...grafanaBackupRows(this.namespace, this.adminSecret, this.grafanaDatabase),
-        { state: 'Prometheus, Loki', what: 'metrics and logs of the last 7 days', where: 'their volumes only', schedule: '-', restore: 'not backed up: they refill' },
+        { state: 'Prometheus, Loki', what: `metrics of the last ${this.retention.prometheus} and logs of the last ${this.retention.loki}`, where: 'their volumes only', schedule: '-', restore: 'not backed up: they refill' },
       ],
+      // The restored database holds the admin login and what secret_key encrypted.
+      oldSecrets: this.grafanaDatabase ? [`${this.secretKeySecret} (${GRAFANA_SECRET_KEY})`, `${this.adminSecret} (admin-user, admin-password)`] : [],
     };
   }
 
@@ -299,6 +317,7 @@ export class Monitoring extends NamespacedConstruct implements BackupDeclarer {
       // Generated too: Grafana's UI is public, so a guessable login name is one secret less.
       { namespace: this.namespace, name: this.adminSecret, key: 'admin-user', description: 'Grafana admin login name (random; read it from the Secret)', value: { kind: 'generated' } },
       { namespace: this.namespace, name: this.adminSecret, key: 'admin-password', description: 'Grafana admin password; random, at least 16 characters', value: { kind: 'generated', length: 32 } },
+      { namespace: this.namespace, name: this.secretKeySecret, key: GRAFANA_SECRET_KEY, description: "Grafana's [security] secret_key: encrypts the secrets it stores; a restored database needs the old value", value: { kind: 'generated', length: 32 } },
     ];
   }
 
