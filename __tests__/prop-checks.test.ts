@@ -2,7 +2,7 @@
 // not type-check, so these inputs are what a user's main.ts can really contain.
 import {
   ArgoCd, Authelia, BuildJob, BuildsNamespace, CertManager, ClusterProfiles, ExternalSecrets, Flux, IngressController, Longhorn,
-  Monitoring, Platform, Registry, SharedPostgres, SharedRedis,
+  Monitoring, NovahostApp, Platform, Registry, SharedPostgres, SharedRedis,
 } from '../lib';
 import { cronProblem } from '../lib/core/cron';
 import { PROBLEM_LINE, problemsOf, routedPlatform, testPlatform } from './support/platform';
@@ -19,6 +19,8 @@ const cases: Case[] = [
   ['a SharedPostgres prop is misspelled', (p) => new SharedPostgres(p, 'postgres', { storag: {} } as any), /^shared\/postgres: storag \{\} is not a known setting\. Fix: did you mean "storage"\?$/],
   ['a SharedPostgres memory limit is a number', (p) => new SharedPostgres(p, 'postgres', { resources: { memoryLimit: 256 } } as any), /^shared\/postgres: resources\.memoryLimit 256 is a number, not a quantity string\. Fix: write it as a string with a unit/],
   ['a SharedPostgres limit is below its request', (p) => new SharedPostgres(p, 'postgres', { resources: { memoryRequest: '2Gi' } }), /^shared\/postgres: resources\.memoryLimit "1Gi" is below the memory request \(2Gi\)\. Fix: make the limit at least the request$/],
+  ['a SharedPostgres request is more than a node can give a pod', (p) => new SharedPostgres(p, 'postgres', { resources: { memoryRequest: '64Gi', memoryLimit: '64Gi' } }), /^shared\/postgres: resources\.memoryRequest "64Gi" is more than any node of .* can give one pod \(\d+Mi after what the cluster reserves\), so the pod would never start\. Fix: request at most \d+Mi, or give the cluster profile a larger node$/],
+  ['an app service asks more CPU than a node has', (p) => new NovahostApp(p, 'shop', { services: { web: { image: 'ghcr.io/example/web:1.0.0', port: 3000, resources: { cpuRequest: '8', cpuLimit: '8' } } } }), /^shop: services\.web\.resources\.cpuRequest "8" is more than any node of .* can give one pod \(\d+m after what the cluster reserves\)/],
   ['a SharedPostgres backup schedule has a minute out of range', (p) => new SharedPostgres(p, 'postgres', { backup: { schedule: '61 3 * * *' } }), /^shared\/postgres: backup\.schedule "61 3 \* \* \*" has a minute field "61" that has a value outside 0-59\. Fix: write five fields/],
   ['a SharedPostgres backup schedule has six fields', (p) => new SharedPostgres(p, 'postgres', { backup: { schedule: '0 17 3 * * *' } }), /backup\.schedule "0 17 3 \* \* \*" has 6 fields, not the five of a cron schedule/],
   ['a SharedPostgres runAsUser is a string', (p) => new SharedPostgres(p, 'postgres', { runAsUser: '70' } as any), /^shared\/postgres: runAsUser "70" is a string, not a number\. Fix: use the UID/],

@@ -4,6 +4,7 @@ import { IConstruct } from 'constructs';
 import { credentialShape, isSecretLiteral } from '../checks/policies/no-secret-literals';
 import { NameRules } from '../core/names';
 import { propKeys, PropChecks } from '../core/validate';
+import { checkFitsANode } from '../core/prop-schema';
 import type { CacheOptions, CacheProvider, DatabaseEnvStyle, DatabaseOptions, DatabaseProvider, SecretValue } from '../core/handles';
 import type { ResourceSpec } from '../core/security';
 
@@ -227,6 +228,7 @@ function checkService(v: PropChecks, svc: unknown): void {
     if (cpuReq !== undefined && q.cpuLimit !== undefined && q.cpuLimit < cpuReq) {
       v.report('resources.cpuLimit', r.cpuLimit, `is below the CPU request (${r.cpuRequest ?? '50m'})`, 'make the limit at least the request, or leave it out');
     }
+    checkFitsANode(v, 'resources', { cpuRequest: q.cpuRequest === undefined ? undefined : String(r.cpuRequest), memoryRequest: q.memoryRequest === undefined ? undefined : String(r.memoryRequest) });
   }
   for (const kind of ['readiness', 'liveness'] as const) checkProbe(v, kind, s[kind]);
   if (v.object('route', s.route, ROUTE_KEYS)) {

@@ -9,6 +9,7 @@ import { isGoDuration, isPrometheusDuration } from './duration';
 import { PlatformError } from './errors';
 import { NameRule, suggestName } from './names';
 import { parseQuantity } from './quantity';
+import type { ClusterProfile } from './cluster';
 import type { ResourceSpec } from './security';
 import { propKeys, PropChecks } from './validate';
 
@@ -62,6 +63,28 @@ function placeholders(shape: Shape): Record<string, unknown> {
 }
 
 const join = (field: string, key: string) => (field ? `${field}.${key}` : key);
+
+/**
+ * Reports each request of one container (valid quantities) that is more than the largest node of
+ * the platform's cluster profile offers to pods: such a pod never schedules, and the problem is
+ * best said at the prop rather than only by the capacity check over the whole installation.
+ * Returns the keys reported.
+ */
+export function checkFitsANode(v: PropChecks, field: string, requests: { readonly cpuRequest?: string; readonly memoryRequest?: string }): Array<'cpuRequest' | 'memoryRequest'> {
+  const cluster = typeof v.scope === 'string' ? undefined : (v.scope.node.root as { cluster?: ClusterProfile }).cluster;
+  const reported: Array<'cpuRequest' | 'memoryRequest'> = [];
+  if (!cluster?.pools?.length) return reported;
+  for (const [key, what] of [['cpuRequest', 'cpu'], ['memoryRequest', 'memory']] as const) {
+    const request = requests[key];
+    // What a pod can get on the largest node: its allocatable less what the profile reserves on every node.
+    const usable = Math.max(...cluster.pools.map((p) => parseQuantity(p.allocatable[what])!)) - (parseQuantity(cluster.nodeReserve[what]) ?? 0);
+    if (request === undefined || parseQuantity(request)! <= usable) continue;
+    const most = what === 'cpu' ? `${Math.floor(usable * 1000)}m` : `${Math.floor(usable / 2 ** 20)}Mi`;
+    v.report(join(field, key), request, `is more than any node of ${cluster.description} can give one pod (${most} after what the cluster reserves), so the pod would never start`, `request at most ${most}, or give the cluster profile a larger node`);
+    reported.push(key);
+  }
+  return reported;
+}
 
 export const Rules = {
   /** The key must be given. */
@@ -254,6 +277,7 @@ export const Rules = {
           delete out[req];
         }
       }
+      for (const k of checkFitsANode(v, field, out)) delete out[k];
       return Object.keys(out).length === keys.filter((k) => r[k] !== undefined).length ? out : undefined;
     };
   },
