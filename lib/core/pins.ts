@@ -116,6 +116,10 @@ export const PINS = {
     prometheusOperator: { version: 'v0.93.0', component: 'CRDs: ServiceMonitor, PrometheusRule', licence: 'Apache-2.0', source: 'https://github.com/prometheus-operator/prometheus-operator' },
     // renovate: datasource=github-releases depName=external-secrets/external-secrets
     externalSecrets: { version: 'v2.9.0', component: 'CRDs: ExternalSecret, ClusterSecretStore', licence: 'Apache-2.0', source: 'https://github.com/external-secrets/external-secrets' },
+    // The snapshot.storage.k8s.io CRDs (VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent)
+    // whose v1 schemas the tests validate against (scripts/extract-snapshot-schemas.ts).
+    // renovate: datasource=github-releases depName=kubernetes-csi/external-snapshotter
+    externalSnapshotter: { version: 'v8.6.0', component: 'CRDs: VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent', licence: 'Apache-2.0', source: 'https://github.com/kubernetes-csi/external-snapshotter' },
     // renovate: datasource=github-releases depName=fluxcd/source-controller
     fluxSource: { version: 'v1.9.1', component: 'CRDs: Flux GitRepository', licence: 'Apache-2.0', source: 'https://github.com/fluxcd/source-controller' },
     // renovate: datasource=github-releases depName=fluxcd/kustomize-controller
