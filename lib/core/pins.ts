@@ -61,6 +61,11 @@ export const PINS = {
     // stores reject: every container running it gets AWS_CHECKSUM_ENV.
     // renovate: datasource=docker depName=amazon/aws-cli
     awsCli: { repository: 'amazon/aws-cli', tag: '2.36.7', component: 'AWS CLI (S3 uploads)', licence: 'Apache-2.0', source: 'https://github.com/aws/aws-cli' },
+    // Scheduled volume snapshots (lib/data/volume-snapshots.ts): kubectl with sh and jq. Tags are
+    // kubectl releases, rebuilt under the same name (like alpine/git); this tag is not checked
+    // against Docker Hub from here. kubectl must be within one minor of the API server.
+    // renovate: datasource=docker depName=alpine/k8s
+    kubectl: { repository: 'alpine/k8s', tag: '1.34.2', component: 'alpine/k8s (kubectl, scheduled volume snapshots)', licence: 'Apache-2.0 AND MIT AND GPL-2.0-only', source: 'https://github.com/alpine-docker/k8s' },
     // renovate: datasource=docker depName=registry
     registry: { repository: 'registry', tag: '3.1.1', component: 'CNCF Distribution registry', licence: 'Apache-2.0', source: 'https://github.com/distribution/distribution' },
     // Set over the argo-cd chart's appVersion (values global.image.tag).
