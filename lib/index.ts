@@ -151,3 +151,8 @@ export type {
 } from './checks/plan';
 export { loadManifests, parseManifest } from './checks/policies/load';
 export { templateJobs } from './builds/template-jobs';
+export { configureVolumeSnapshots, KUBECTL_IMAGE, RETAINED_SNAPSHOT_CLASS, snapshotScript, SnapshotLabels, volumeSnapshotsOf } from './data/volume-snapshots';
+export type { ResolvedSnapshots, SnapshotScriptOptions, VolumeSnapshotSettings } from './data/volume-snapshots';
+export { volumeRestoreSteps } from './data/volume-restore';
+export type { VolumeRestoreSource } from './data/volume-restore';
+export type { VolumeSnapshotSupport } from './core/cluster';

@@ -17,13 +17,11 @@ export const END = '<!-- backups:end -->';
 export function backupsBlock(p: Platform): string {
   const plans = backupDeclarers(p).map((d) => d.backupPlan);
   if (!plans.length) throw new Error('backups: main.ts declares nothing that holds state');
-  const doks = p.cluster.kind === 'doks';
   const cell = (text: string) => text.replace(/\|/g, '\\|');
   const rows = [
     '| state | what is backed up | where | how often | restore |',
     '| --- | --- | --- | --- | --- |',
     ...plans.flatMap((plan) => plan.rows).map((r) => `| ${[r.state, r.what, r.where, r.schedule, r.restore].map(cell).join(' | ')} |`),
-    ...(doks ? ['| DigitalOcean volumes in general | DigitalOcean volume snapshots (`doctl compute volume snapshot <volume-id> --snapshot-name <name>`): not scheduled by the platform | DigitalOcean | by hand | a new volume from the snapshot, bound by a PV |'] : []),
   ];
   const oldSecrets = plans.flatMap((plan) => plan.oldSecrets ?? []);
   const steps = plans.flatMap((plan) => plan.recovery ?? []).map((step, i) => ({ step, i })).sort((a, b) => a.step.order - b.step.order || a.i - b.i);

@@ -22,6 +22,8 @@ const BUILT_IN_GROUPS = new Set([
 function clusterProvided(platform: Platform, engine: 'argocd' | 'flux', objects: readonly Obj[]): Set<string> {
   const groups = new Set<string>(engine === 'argocd' ? ['argoproj.io'] : ['source.toolkit.fluxcd.io', 'kustomize.toolkit.fluxcd.io', 'helm.toolkit.fluxcd.io', 'image.toolkit.fluxcd.io', 'notification.toolkit.fluxcd.io']);
   if (platform.cluster.kind === 'doks') groups.add('cilium.io');
+  // The profile says its CSI driver takes snapshots: the snapshot CRDs come with the cluster (DOKS).
+  if (platform.cluster.volumeSnapshots) groups.add('snapshot.storage.k8s.io');
   if (platform.cluster.kind === 'k3s') {
     groups.add('helm.cattle.io');
     // k3s installs its bundled Traefik's CRDs (the traefik-crd chart) when it keeps that Traefik.

@@ -18,6 +18,9 @@ import { renderServerServices, renderStatefulServer } from '../data/stateful-ser
 import { checkVolumeSize, dataStorageClass } from '../core/volumes';
 import { imageRef, PINS } from '../core/pins';
 import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
+import { BackupDeclarer, BackupPlan, declareBackups } from '../core/backups';
+import { snapshotVolumes, VOLUME_SNAPSHOT_SETTINGS, VolumeSnapshotSettings, volumeSnapshotsNote } from '../data/volume-snapshots';
+import { Longhorn } from './longhorn';
 
 /** CNCF Distribution, pinned in PINS. */
 export const REGISTRY_IMAGE = imageRef(PINS.images.registry);
@@ -45,6 +48,8 @@ export interface RegistryProps {
   readonly httpSecret?: string;
   /** @default 50m / 64Mi requested, 256Mi memory limit */
   readonly resources?: ResourceSpec;
+  /** Scheduled snapshots of the image store, where the cluster takes CSI snapshots (DOKS). @default - the platform's (daily, 7 kept) */
+  readonly snapshots?: VolumeSnapshotSettings;
 }
 
 const REGISTRY_PROPS = {
@@ -57,6 +62,7 @@ const REGISTRY_PROPS = {
   htpasswdSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
   httpSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
   resources: Rules.resources({ cpuRequest: '50m', memoryRequest: '64Mi', memoryLimit: '256Mi' }),
+  snapshots: Rules.object<VolumeSnapshotSettings>(VOLUME_SNAPSHOT_SETTINGS),
 } satisfies ShapeOf<RegistryProps>;
 
 /**
@@ -70,7 +76,7 @@ const REGISTRY_PROPS = {
  * pods are outside the policy suite. A StatefulSet of our own reads both secrets by reference, keeps
  * its volume with prune/delete protection, and passes the restricted-pod policies.
  */
-export class Registry extends NamespacedConstruct {
+export class Registry extends NamespacedConstruct implements BackupDeclarer {
   public readonly host: string;
   public readonly image: PinnedImage;
   public readonly name = 'registry';
@@ -78,18 +84,24 @@ export class Registry extends NamespacedConstruct {
   public readonly backend: RouteBackend;
   public readonly htpasswd: SecretKeyReference;
   public readonly httpSecret: SecretKeyReference;
+  private readonly storageClassName?: string;
+  private readonly size: string;
 
   constructor(scope: Construct, id: string, props: RegistryProps = {}) {
     super(scope, id, props?.namespace ?? 'registry', { wave: SyncWave.SHARED_SERVICES, holdsData: true });
     // Synthesis does not type-check: each bad prop is reported, and its default used instead.
     props = checkProps<RegistryProps>(this, props, REGISTRY_PROPS);
     declareSecrets(this);
+    declareBackups(this);
     this.host = checkName(this, 'host', props.host ?? this.platform.host('registry'), NameRules.HOSTNAME);
     this.image = pinnedImage(this, 'image', props.image ?? REGISTRY_IMAGE);
     const size = props.storageSize ?? '20Gi';
     if (!/^[0-9]+(Mi|Gi|Ti)$/.test(size)) throw configError(this, { field: 'storageSize', value: size, problem: 'is not a size in Mi, Gi or Ti', fix: 'use e.g. "20Gi"' });
     checkVolumeSize(this, 'storageSize', size);
     const storageClassName = dataStorageClass(this, 'storageClassName', props.storageClassName);
+    this.storageClassName = storageClassName;
+    this.size = size;
+    snapshotVolumes(this, { name: this.name, claims: [this.claimName], settings: props.snapshots });
     this.htpasswd = {
       namespace: this.namespace,
       name: checkName(this, 'htpasswdSecret', props.htpasswdSecret ?? 'registry-htpasswd', NameRules.DNS1123_SUBDOMAIN),
@@ -156,6 +168,32 @@ export class Registry extends NamespacedConstruct {
 
     this.backend = { name: this.name, namespace: this.namespace, serviceName: this.name, port: PORT, podLabels };
     new IngressRoute(this, 'Route', { host: this.host, path: '/', backend: this.backend });
+  }
+
+  /** The image store's claim (the StatefulSet's `data` template). */
+  public get claimName(): string {
+    return `data-${this.name}-0`;
+  }
+
+  /**
+   * What the README's data-safety block says of the image store (`npm run backups`). Every image
+   * built here can be built again from its source by the builds, so a lost store costs rebuilds
+   * and pulls failing meanwhile, not data.
+   */
+  public get backupPlan(): BackupPlan {
+    const longhorn = this.platform.node.findAll().find((c): c is Longhorn => c instanceof Longhorn);
+    const onLonghorn = longhorn !== undefined && (this.storageClassName === longhorn.retainClass || this.storageClassName === longhorn.deleteClass);
+    const snapshots = volumeSnapshotsNote(this);
+    return {
+      rows: [{
+        state: `Registry images \`${this.namespace}/${this.name}\``,
+        what: `the image store on \`${this.claimName}\` (${this.size}); the images are rebuilt from their sources by the builds, so a lost store loses only the time to rebuild and push them`,
+        // The claim carries no recurring-job label, so Longhorn counts it in its `default` group.
+        where: `the data volume${onLonghorn ? ': Longhorn\'s snapshots and backups of the `default` recurring-job group (see the Longhorn row)' : ''}${snapshots || (onLonghorn ? '' : ' only')}`,
+        schedule: onLonghorn ? 'as the Longhorn row' : snapshots ? 'as the volume snapshots' : '-',
+        restore: onLonghorn ? 'Longhorn: restore the volume, bind it as the same claim' : snapshots ? `\`npm run -s volume-restore -- ${this.namespace}/${this.claimName}\`` : 'rebuild and push the images (re-run the builds)',
+      }],
+    };
   }
 
   /** Distribution's config.yml (no secret in it: REGISTRY_HTTP_SECRET comes from the Secret). */

@@ -36,6 +36,19 @@ export const DigitalOcean = {
   RETAINED_STORAGE_CLASS: 'do-block-storage-retain',
   /** The default class deletes the volume with its claim: never for data. */
   DELETING_STORAGE_CLASS: 'do-block-storage',
+  /**
+   * The block storage CSI driver (csi-digitalocean driver/driver.go DefaultDriverName). Its release
+   * manifests (deploy/kubernetes/releases/csi-digitalocean-v4.9.0: crds.yaml, snapshot-controller.yaml,
+   * driver.yaml) install the snapshot.storage.k8s.io v1 CRDs, the snapshot controller and a default
+   * VolumeSnapshotClass `do-block-storage` with deletionPolicy Delete; DigitalOcean's "How to Create
+   * Volume Snapshots in Kubernetes Clusters" creates VolumeSnapshots on DOKS without installing any.
+   * CreateSnapshot answers once DigitalOcean has taken the snapshot (readyToUse true), and the
+   * snapshot handle is the DigitalOcean snapshot id (driver/controller.go toCSISnapshot). Check a
+   * cluster with `kubectl get volumesnapshotclass`.
+   */
+  CSI_DRIVER: 'dobs.csi.digitalocean.com',
+  /** DigitalOcean's list price of volume snapshots per GiB and month, as recorded here. */
+  SNAPSHOT_USD_PER_GIB: 0.06,
   /** DigitalOcean creates no volume below 1 GiB. */
   MIN_VOLUME_SIZE: '1Gi',
   VOLUME_USD_PER_GIB: 0.1,
@@ -249,6 +262,7 @@ export const ClusterProfiles = {
       minVolumeSize: DigitalOcean.MIN_VOLUME_SIZE,
       deletingStorageClasses: [DigitalOcean.DELETING_STORAGE_CLASS, 'do-block-storage-xfs'],
       volumeUsdPerGiB: DigitalOcean.VOLUME_USD_PER_GIB,
+      volumeSnapshots: { driver: DigitalOcean.CSI_DRIVER, usdPerGiB: DigitalOcean.SNAPSHOT_USD_PER_GIB },
       ingress: {
         type: 'LoadBalancer',
         annotations: {

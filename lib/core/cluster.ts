@@ -120,10 +120,24 @@ export interface ClusterProfile {
   readonly volumeUsdPerGiB?: number;
   readonly ingress: IngressExposure;
   readonly apiServer: ApiServerAccess;
+  /**
+   * CSI volume snapshots the cluster takes (snapshot.storage.k8s.io CRDs, the snapshot controller
+   * and the driver's snapshotter are installed): data constructs schedule snapshots of their
+   * volumes (data/volume-snapshots.ts). @default - none (k3s uses Longhorn's recurring jobs)
+   */
+  readonly volumeSnapshots?: VolumeSnapshotSupport;
   /** The registry builds push to by default. @default - none: builds name their push Secret */
   readonly containerRegistry?: ContainerRegistry;
   /** Replicas of a routed app service unless it says otherwise (1 on a single node, 2 on a pool). */
   readonly defaultReplicas: number;
+}
+
+/** What a cluster's CSI driver offers for volume snapshots. */
+export interface VolumeSnapshotSupport {
+  /** The CSI driver name (`driver` of a VolumeSnapshotClass). */
+  readonly driver: string;
+  /** Monthly price of snapshot storage in USD per GiB, when known. @default - unknown */
+  readonly usdPerGiB?: number;
 }
 
 /** How many nodes the profile runs. */

@@ -31,7 +31,7 @@ export interface NamespaceOptions {
 /** Kinds without a namespace that the platform renders. */
 export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   'Namespace', 'ClusterIssuer', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'IngressClass', 'PriorityClass',
-  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'VolumeSnapshotClass', 'VolumeSnapshotContent',
 ]);
 
 /** `cert-manager.io/v1` -> `cert-manager.io`; the core group (`v1`) is ''. */

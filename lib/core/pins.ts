@@ -61,6 +61,11 @@ export const PINS = {
     // stores reject: every container running it gets AWS_CHECKSUM_ENV.
     // renovate: datasource=docker depName=amazon/aws-cli
     awsCli: { repository: 'amazon/aws-cli', tag: '2.36.7', component: 'AWS CLI (S3 uploads)', licence: 'Apache-2.0', source: 'https://github.com/aws/aws-cli' },
+    // Scheduled volume snapshots (lib/data/volume-snapshots.ts): kubectl with sh and jq. Tags are
+    // kubectl releases, rebuilt under the same name (like alpine/git); this tag is not checked
+    // against Docker Hub from here. kubectl must be within one minor of the API server.
+    // renovate: datasource=docker depName=alpine/k8s
+    kubectl: { repository: 'alpine/k8s', tag: '1.34.2', component: 'alpine/k8s (kubectl, scheduled volume snapshots)', licence: 'Apache-2.0 AND MIT AND GPL-2.0-only', source: 'https://github.com/alpine-docker/k8s' },
     // renovate: datasource=docker depName=registry
     registry: { repository: 'registry', tag: '3.1.1', component: 'CNCF Distribution registry', licence: 'Apache-2.0', source: 'https://github.com/distribution/distribution' },
     // Set over the argo-cd chart's appVersion (values global.image.tag).
@@ -116,6 +121,10 @@ export const PINS = {
     prometheusOperator: { version: 'v0.93.0', component: 'CRDs: ServiceMonitor, PrometheusRule', licence: 'Apache-2.0', source: 'https://github.com/prometheus-operator/prometheus-operator' },
     // renovate: datasource=github-releases depName=external-secrets/external-secrets
     externalSecrets: { version: 'v2.9.0', component: 'CRDs: ExternalSecret, ClusterSecretStore', licence: 'Apache-2.0', source: 'https://github.com/external-secrets/external-secrets' },
+    // The snapshot.storage.k8s.io CRDs (VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent)
+    // whose v1 schemas the tests validate against (scripts/extract-snapshot-schemas.ts).
+    // renovate: datasource=github-releases depName=kubernetes-csi/external-snapshotter
+    externalSnapshotter: { version: 'v8.6.0', component: 'CRDs: VolumeSnapshot, VolumeSnapshotClass, VolumeSnapshotContent', licence: 'Apache-2.0', source: 'https://github.com/kubernetes-csi/external-snapshotter' },
     // renovate: datasource=github-releases depName=fluxcd/source-controller
     fluxSource: { version: 'v1.9.1', component: 'CRDs: Flux GitRepository', licence: 'Apache-2.0', source: 'https://github.com/fluxcd/source-controller' },
     // renovate: datasource=github-releases depName=fluxcd/kustomize-controller

@@ -1,6 +1,7 @@
 // What SharedPostgres tells the README's data-safety block: its recovery objectives, the row of the
 // state table, the Secrets a restore needs with their old values, and its steps of the runbook.
 import { BackupPlan } from '../../core/backups';
+import { volumeSnapshotsNote } from '../volume-snapshots';
 import { PostgresServerParts } from './parts';
 import { ResolvedBackup } from './settings';
 
@@ -33,7 +34,7 @@ export function postgresBackupPlan(pg: PostgresServerParts & { readonly backup: 
     rows: [{
       state,
       what: 'every WAL segment; a base backup; one `pg_dump -Fc` per database',
-      where: `volume \`${pg.name}-backups\`; ${remote}`,
+      where: `volume \`${pg.name}-backups\`; ${remote}${volumeSnapshotsNote(pg)}`,
       schedule,
       restore: "`npm run -s postgres-restore -- <db> --to '<time>'`, `-- --server`, or `-- <db>` (a dump)",
     }],

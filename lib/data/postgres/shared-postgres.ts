@@ -11,6 +11,7 @@ import { NamespacedConstruct } from '../../core/platform';
 import { DeriveStages } from '../../core/registry';
 import { declareSecrets } from '../../core/secrets';
 import { BackupDeclarer, BackupPlan, declareBackups } from '../../core/backups';
+import { snapshotVolumes } from '../volume-snapshots';
 import { postgresBackupPlan } from './backup-plan';
 import { restrictedPodSecurityContext } from '../../core/security';
 import { restoreScript } from './backup';
@@ -73,6 +74,7 @@ export class SharedPostgres extends NamespacedConstruct implements DatabaseProvi
     declareSecrets(this);
     declareBackups(this);
     this.name = checkName(this, 'id', id, NameRules.STATEFULSET);
+    snapshotVolumes(this, { name: this.name, claims: [`data-${this.name}-0`] });
     checkName(this, 'id (Service name)', id, NameRules.DNS1035_LABEL);
     checkName(this, 'id (headless Service name)', `${id}-headless`, NameRules.DNS1035_LABEL);
     this.image = pinnedImage(this, 'image', props.image ?? DEFAULT_POSTGRES_IMAGE).ref;

@@ -26,6 +26,7 @@ import {
 } from '../../core/security';
 import { declareSecrets } from '../../core/secrets';
 import { BackupDeclarer, BackupPlan, declareBackups } from '../../core/backups';
+import { snapshotVolumes, volumeSnapshotsNote } from '../volume-snapshots';
 import { memoryBytes } from '../../core/quantity';
 import { checkVolumeSize, dataStorageClass } from '../../core/volumes';
 import { GENERATED_PASSWORD, PASSWORD_KEY, RedisCache } from './cache';
@@ -101,6 +102,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
     declareSecrets(this);
     declareBackups(this);
     this.name = checkName(this, 'id', id, NameRules.STATEFULSET);
+    snapshotVolumes(this, { name: this.name, claims: [`data-${this.name}-0`] });
     checkName(this, 'id', id, NameRules.DNS1035_LABEL);
     this.headlessServiceName = checkName(this, 'id', `${id}-headless`, NameRules.DNS1035_LABEL);
     this.configMapName = `${id}-config`;
@@ -217,7 +219,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
       rows: [{
         state: `Redis \`${this.namespace}/${this.name}\``,
         what: `its own persistence (${this.persistence.name}) on \`data-${this.name}-0\`; caches and queues, rebuilt by the apps`,
-        where: `the data volume only${doks ? ' (a DigitalOcean volume: survives the node)' : ''}`,
+        where: `the data volume${volumeSnapshotsNote(this) ? '' : ' only'}${doks ? ' (a DigitalOcean volume: survives the node)' : ''}${volumeSnapshotsNote(this)}`,
         schedule: 'AOF: every second; RDB: `save 3600 1 300 100 60 10000`',
         restore: 'start on the volume; after losing it, Redis starts empty (copy `appendonlydir/` or `dump.rdb` from a volume snapshot into a new volume to keep queues)',
       }],
