@@ -161,9 +161,17 @@ describe('capacity on several nodes', () => {
 
   it('fails synth with the table when the installation does not fit its nodes', () => {
     const platform = routedPlatform({ cluster: doks() });
-    new NovahostApp(platform, 'big', { services: { web: { ...WEB, resources: { cpuRequest: '100m', memoryRequest: '3Gi', memoryLimit: '3Gi' } } } });
+    // Each replica fits an empty node (2048Mi after DigitalOcean's reserve), so the prop check passes;
+    // but never two fit on one node, nor one beside the platform's own pods: placement fails.
+    new NovahostApp(platform, 'big', { services: { web: { ...WEB, replicas: 4, resources: { cpuRequest: '100m', memoryRequest: '2000Mi', memoryLimit: '2000Mi' } } } });
     expect(() => platform.manifests()).toThrow(/^capacity: 2 pod\(s\) fit on no node of DigitalOcean Kubernetes in fra1, 3 × s-2vcpu-4gb\. Fix: [^\n]*$/);
-    expect(platform.registry.notes.join('\n')).toMatch(/NODE +PODS[\s\S]*DOES NOT FIT: big\/Deployment\/web#1/);
+    expect(platform.registry.notes.join('\n')).toMatch(/NODE +PODS[\s\S]*DOES NOT FIT: big\/Deployment\/web#\d/);
+  });
+
+  it('names the prop when one container asks more than any node can give a pod', () => {
+    const platform = routedPlatform({ cluster: doks() });
+    new NovahostApp(platform, 'big', { services: { web: { ...WEB, resources: { cpuRequest: '100m', memoryRequest: '3Gi', memoryLimit: '3Gi' } } } });
+    expect(() => platform.manifests()).toThrow(/^big: services\.web\.resources\.memoryRequest "3Gi" is more than any node of DigitalOcean Kubernetes in fra1, 3 × s-2vcpu-4gb can give one pod \(2048Mi after what the cluster reserves\), so the pod would never start\. Fix: request at most 2048Mi, or give the cluster profile a larger node$/);
   });
 });
 
