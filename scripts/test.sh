@@ -20,6 +20,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# pg_archivecleanup (the base backup script's WAL retention) is in Debian's server package, which
+# would also create and start a cluster: unpack that one binary only (it needs nothing but libc).
+if ! command -v pg_archivecleanup >/dev/null 2>&1; then
+  major="$(pg_dump --version | sed -n 's/^pg_dump (PostgreSQL) \([0-9]*\).*/\1/p')"
+  echo "test: unpacking pg_archivecleanup from Debian's postgresql-$major package for the retention tests"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  download="$(mktemp -d)"
+  sandbox=(); [ "$(id -u)" -eq 0 ] && sandbox=(-o APT::Sandbox::User=root)
+  (cd "$download" && apt-get download -qq "${sandbox[@]}" "postgresql-$major")
+  dpkg-deb -x "$download"/postgresql-"$major"_*.deb "$download/x"
+  # /usr/local/bin: the scripts run as the test servers' non-root user, who must reach it.
+  $SUDO install -m 0755 "$download/x/usr/lib/postgresql/$major/bin/pg_archivecleanup" /usr/local/bin/pg_archivecleanup
+  rm -rf "$download"
+fi
+
 # promtool (checks and unit-tests the alert rules) from Debian's prometheus package, unpacked
 # only: installing the package would also install, and on some machines start, a Prometheus server.
 PROMTOOL_DIR="node_modules/.cache/promtool"

@@ -5,6 +5,7 @@ import { downloadScript } from '../../lib/data/postgres/offsite';
 import { prepareRecoveryScript, scratchDumpScript } from '../../lib/data/postgres/pitr';
 import { SharedPostgres } from '../../lib/data/postgres/shared-postgres';
 import { findObject, synthesize, testPlatform } from '../support/platform';
+import { writeFakeAws } from '../support/fake-aws';
 import { serverWritableDir, shAsServerUser, shellScriptOf, startPostgres, TestPostgres } from '../support/postgres-server';
 
 /**
@@ -83,17 +84,8 @@ describe('point-in-time recovery on a real PostgreSQL', () => {
     fs.writeFileSync(path.join(root, 'etc', 'pg_hba.conf'), r.hba, { mode: 0o644 });
     fs.writeFileSync(path.join(root, 'etc', 'provision.sql'), r.sql, { mode: 0o644 });
     fs.writeFileSync(path.join(root, 'etc', 'passphrase'), 'test passphrase\n', { mode: 0o644 });
-    // The stand-in for `aws ... s3 sync SRC DST`: s3://bucket/key is <root>/bucket/bucket/key.
-    fs.writeFileSync(path.join(root, 'bin', 'aws'), [
-      '#!/bin/sh',
-      `echo "$*" >> '${root}/aws.log'`,
-      'while [ "$1" != sync ]; do shift; done; shift',
-      `map() { case "$1" in s3://*) echo '${root}/bucket/'"\${1#s3://}";; *) echo "$1";; esac; }`,
-      'src="$(map "$1")"; dst="$(map "$2")"; mkdir -p "$dst"',
-      `(cd "$src" && find . -type f ! -name '*.partial' | while IFS= read -r f; do mkdir -p "$dst/$(dirname "$f")"; cp "$f" "$dst/$f"; done)`,
-      '',
-    ].join('\n'));
-    fs.chmodSync(path.join(root, 'bin', 'aws'), 0o755);
+    // The stand-in for `aws`: s3://bucket/key is <root>/bucket/bucket/key.
+    writeFakeAws(path.join(root, 'bin'), root);
     fs.writeFileSync(path.join(root, 'etc', 'postgresql.conf'), local(r.conf, root), { mode: 0o644 });
     [source, target] = await Promise.all([
       startPostgres({ configText: local(r.conf, root), hbaText: r.hba }),
@@ -123,7 +115,7 @@ describe('point-in-time recovery on a real PostgreSQL', () => {
     const out = asServer(local(shellScriptOf(r.baseBackup.containers[0]), root), { PGUSER: 'backup_replication', PGPASSWORD: 'pw-repl' });
     expect(out).toMatch(/basebackup: .*\/base-backups\/\d{8}T\d{6}Z/);
     const [base] = fs.readdirSync(path.join(backups(), 'base-backups'));
-    expect(fs.readdirSync(path.join(backups(), 'base-backups', base)).sort()).toEqual(['backup_manifest', 'base.tar.gz', 'finished_at', 'pg_wal.tar.gz']);
+    expect(fs.readdirSync(path.join(backups(), 'base-backups', base)).sort()).toEqual(['backup_manifest', 'base.tar.gz', 'finished_at', 'pg_wal.tar.gz', expect.stringMatching(/^start-wal-[0-9A-F]{24}$/)]);
     // An app role cannot open a replication connection, nor can the superuser.
     for (const [user, pw] of [['app_a', 'pw-a'], ['postgres', source.superuserPassword]]) {
       const res = shAsServerUser(`pg_basebackup -D ${root}/tmp/x-${user} -Ft -X none -w`, { ...(source.env() as Record<string, string>), PGUSER: user, PGPASSWORD: pw });

@@ -6,7 +6,8 @@ import { AWS_CHECKSUM_ENV } from '../../core/pins';
 import { resourceRequirements, restrictedContainerSecurityContext, scratchVolume } from '../../core/security';
 import { drillScript } from './drill';
 import { encryptScript, offsiteLayout, uploadScript } from './offsite';
-import { baseBackupScript } from './pitr';
+import { BASE_BACKUP_DEADLINE_SECONDS, baseBackupScript } from './pitr';
+import { remoteRetentionScript } from './remote-retention';
 import {
   BACKUP_DIR, BASE_BACKUP_DIR, DEFAULT_ENCRYPT_IMAGE, DEFAULT_S3_UPLOAD_IMAGE, DRILL_DATABASE, PORT, REPLICATION_ROLE, WAL_ARCHIVE_DIR,
 } from './props';
@@ -99,7 +100,8 @@ export function renderBaseBackupJob(pg: SharedPostgres): void {
     name: `${pg.name}-basebackup`,
     component: 'backup',
     schedule: pitr.baseBackupSchedule,
-    activeDeadlineSeconds: 3 * 3600,
+    // Retention reasons with it: a base backup that started this long ago has finished.
+    activeDeadlineSeconds: BASE_BACKUP_DEADLINE_SECONDS,
     containers: [{
       name: 'basebackup',
       image: pg.image,
@@ -119,7 +121,7 @@ export function renderBaseBackupJob(pg: SharedPostgres): void {
   });
 }
 
-/** Every RPO interval: encrypt what is new on the volume (gpg), then upload it (aws s3 sync). */
+/** Every RPO interval: encrypt what is new on the volume (gpg), upload it (aws s3 sync), then apply retention to the remote copy. */
 export function renderOffsiteJob(pg: SharedPostgres): void {
   const s3 = pg.backup.s3;
   if (!s3) return;
@@ -147,7 +149,14 @@ export function renderOffsiteJob(pg: SharedPostgres): void {
     containers: [{
       name: 'upload',
       image: s3.image ?? DEFAULT_S3_UPLOAD_IMAGE,
-      command: ['sh', '-c', uploadScript({ ...layout, endpoint: s3.endpoint, bucket: s3.bucket, prefix: remotePrefixOf(pg) })],
+      // Remote retention runs only after an upload that succeeded (set -e), with the volume's rules.
+      command: ['sh', '-c', uploadScript({ ...layout, endpoint: s3.endpoint, bucket: s3.bucket, prefix: remotePrefixOf(pg) }) + remoteRetentionScript({
+        endpoint: s3.endpoint,
+        bucket: s3.bucket,
+        prefix: remotePrefixOf(pg),
+        baseBackups: pg.backup.pitr ? { keep: pg.backup.pitr.keepBaseBackups, retentionDays: pg.backup.pitr.retentionDays } : undefined,
+        dumpRetentionDays: pg.backup.retentionDays,
+      })],
       env: [
         { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: s3.credentialsSecret, key: s3.accessKeyIdKey ?? 'access-key-id' } } },
         { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: s3.credentialsSecret, key: s3.secretAccessKeyKey ?? 'secret-access-key' } } },

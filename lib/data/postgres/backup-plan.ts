@@ -17,12 +17,14 @@ export function postgresBackupPlan(pg: PostgresServerParts & { readonly backup: 
   }
   const pitr = b.pitr;
   const s3 = b.s3;
-  const remote = s3 ? `\`s3://${s3.bucket}/${s3.prefix ?? `${pg.namespace}/${pg.name}`}\` (${s3.endpoint}), gpg-encrypted` : 'nowhere off the volume (set `backup.s3`)';
+  const remote = s3
+    ? `\`s3://${s3.bucket}/${s3.prefix ?? `${pg.namespace}/${pg.name}`}\` (${s3.endpoint}), gpg-encrypted, kept as long as on the volume (the upload Job deletes from the bucket's own listing; no lifecycle rule)`
+    : 'nowhere off the volume (set `backup.s3`)';
   const rpo = pitr ? pitr.rpoMinutes : undefined;
   const schedule = [
     `WAL within ${rpo ?? '-'} min of a write${s3 && rpo ? ` (off-site every ${rpo} min)` : ''}`,
-    `base backup \`${pitr?.baseBackupSchedule ?? '-'}\`, kept ${pitr ? `${pitr.keepBaseBackups}+ / ${pitr.retentionDays} days` : '-'}`,
-    `dumps \`${b.schedule}\`, ${b.retentionDays} days`,
+    `base backup \`${pitr?.baseBackupSchedule ?? '-'}\`, kept ${pitr ? `the newest ${pitr.keepBaseBackups} and enough to restore to any moment of the last ${pitr.retentionDays} days` : '-'}`,
+    `dumps \`${b.schedule}\`, ${b.retentionDays} days (each database's newest whatever its age)`,
     `restore drill \`${b.drill?.schedule ?? 'off'}\``,
   ].join('; ');
   const objectives = [

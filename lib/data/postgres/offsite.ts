@@ -78,8 +78,9 @@ export function remoteOf(o: Pick<UploadOptions, 'bucket' | 'prefix'>): string {
 }
 
 /**
- * Uploads the pending encrypted files with `aws s3 sync` (never `--delete`: remote retention is
- * the bucket's lifecycle rule, so a wiped volume cannot wipe the off-site copies), then records
+ * Uploads the pending encrypted files with `aws s3 sync` (never `--delete`, so a wiped volume
+ * cannot wipe the off-site copies; remote retention decides from the bucket's own listing, see
+ * remote-retention.ts), then records
  * them as uploaded and removes them from the volume. A failed upload records nothing; the next
  * run sends the rest. Credentials come from AWS_* environment variables.
  */

@@ -54,19 +54,74 @@ export function restoreCommand(walDir: string): string {
 }
 
 export interface BaseBackupOptions extends ArchiveLayout {
-  /** Newest base backups always kept, whatever their age. */
+  /** Newest complete base backups always kept, whatever their age. */
   readonly keep: number;
-  /** Base backups beyond `keep` older than this are deleted, with the WAL only they needed. */
+  /** Every moment of this many days stays restorable; older base backups are deleted, with the WAL only they needed. */
   readonly retentionDays: number;
+}
+
+/**
+ * The base backup Job's deadline (activeDeadlineSeconds): a base backup that started this long
+ * before a moment had finished by then (or was killed and never renamed into place).
+ */
+export const BASE_BACKUP_DEADLINE_SECONDS = 3 * 3600;
+
+/** The name of the empty file in a base backup's folder that records its first WAL segment (a key name off-site, where contents are encrypted). */
+export const START_WAL_MARKER = 'start-wal-';
+
+const START_WAL_OF_LABEL = 'sed -n \'s/^START WAL LOCATION: .* (file \\([0-9A-F]*\\))$/\\1/p\'';
+
+/**
+ * Which base backups retention keeps, as a shell function shared by the volume's and the off-site
+ * retention: `fate KEEP CUTOFF` reads `<start stamp> <complete 1|0> <name>` lines, newest first,
+ * and prints `keep|remove|skip <name>`. Ages are the start stamp of the backup's name (what the
+ * folder is called, and what orders it), never a file's mtime: a folder's mtime moves when an
+ * entry inside is added (a copy, a restore from the off-site copy, a verify tool writing a file)
+ * and can be older than the backup after `cp -a`, so it says nothing about the backup.
+ * - The newest KEEP complete ones are kept whatever their age.
+ * - Beyond those, a backup is kept until a newer kept one started at or before CUTOFF (now minus
+ *   the retention and the Job's deadline, so that one had finished by the window's start): every
+ *   moment of the window stays restorable, which deleting everything older than the window would
+ *   not give (the oldest kept backup would start inside the window).
+ * - An incomplete one (no finished_at, base.tar.gz or pg_wal.tar.gz) never counts and is never
+ *   "oldest kept"; it is removed once it started before CUTOFF.
+ */
+export const BASE_BACKUP_FATE = [
+  'fate() {',
+  '  n=0; covered=0',
+  '  while read -r s c name; do',
+  '    t="${s%Z}"; t="${t%%T*}${t#*T}"',
+  '    if [ "$c" != 1 ]; then',
+  '      if [ "$t" -le "$2" ]; then echo "remove $name"; else echo "skip $name"; fi',
+  '      continue',
+  '    fi',
+  '    n=$((n + 1))',
+  '    if [ "$n" -gt "$1" ] && [ "$covered" = 1 ]; then echo "remove $name"; continue; fi',
+  '    echo "keep $name"',
+  '    if [ "$t" -le "$2" ]; then covered=1; fi',
+  '  done',
+  '}',
+].join('\n');
+
+/** A shell line setting `var` to now minus `seconds` as YYYYMMDDHHMMSS (UTC); GNU and BusyBox date both read `-d @<epoch>`. */
+export function cutoffLine(variable: string, seconds: number): string {
+  return `${variable}="$(date -u -d "@$(( $(date -u +%s) - ${seconds} ))" +%Y%m%d%H%M%S)"`;
+}
+
+/** Seconds back from now to the CUTOFF of {@link BASE_BACKUP_FATE}. */
+export function baseBackupCutoffSeconds(retentionDays: number): number {
+  return retentionDays * 86400 + BASE_BACKUP_DEADLINE_SECONDS;
 }
 
 /**
  * The base backup CronJob's script: `pg_basebackup` over the network as the replication role
  * (libpq environment), tar format, gzipped, with the WAL it needs streamed in (so a base backup
  * restores on its own even if the archive is lost), into a `.partial` folder renamed when
- * complete. Then retention: keep the newest `keep`, delete older ones past `retentionDays`, and
- * remove archived WAL older than the oldest kept base backup's start (`pg_archivecleanup`).
- * Nothing is deleted when the backup failed.
+ * complete, with `finished_at` and the `start-wal-<segment>` marker. Then retention
+ * ({@link BASE_BACKUP_FATE}) and removal of archived WAL older than the oldest kept base
+ * backup's first segment (`pg_archivecleanup`, which compares segment numbers across timelines
+ * and keeps history and `.backup` files). Nothing is deleted when the backup failed (only a
+ * previous run's `.partial` leftovers, which never were backups).
  */
 export function baseBackupScript(o: BaseBackupOptions): string {
   checkPath(o.walDir);
@@ -75,25 +130,40 @@ export function baseBackupScript(o: BaseBackupOptions): string {
   if (!Number.isInteger(o.retentionDays) || o.retentionDays < 1) throw new Error(`pitr: retentionDays ${o.retentionDays} is not a whole number >= 1`);
   const base = shellQuote(o.baseDir);
   const wal = shellQuote(o.walDir);
+  const partial = `${base}/"$stamp.partial"`;
   return [
     'set -eu',
     'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
     `mkdir -p ${base} ${wal}`,
     `rm -rf ${base}/*.partial`,
-    `pg_basebackup --pgdata=${base}/"$stamp.partial" --format=tar --gzip --wal-method=stream --checkpoint=fast --label="novahost $stamp" --no-password`,
-    `date -u +%Y%m%dT%H%M%SZ > ${base}/"$stamp.partial/finished_at"`,
-    `mv ${base}/"$stamp.partial" ${base}/"$stamp"`,
+    `pg_basebackup --pgdata=${partial} --format=tar --gzip --wal-method=stream --checkpoint=fast --label="novahost $stamp" --no-password`,
+    `first="$(tar -xzOf ${partial}/base.tar.gz backup_label | ${START_WAL_OF_LABEL})"`,
+    '[ -n "$first" ] || { echo "basebackup: no START WAL LOCATION in the new base backup\'s backup_label" >&2; exit 1; }',
+    `: > ${partial}/"${START_WAL_MARKER}$first"`,
+    `date -u +%Y%m%dT%H%M%SZ > ${partial}/finished_at`,
+    `mv ${partial} ${base}/"$stamp"`,
     `echo "basebackup: ${o.baseDir}/$stamp"`,
-    'n=0',
-    `for b in $(ls -1d ${base}/*Z | sort -r); do`,
-    '  n=$((n + 1))',
-    `  if [ "$n" -gt ${o.keep} ] && [ -n "$(find "$b" -maxdepth 0 -mmin +${o.retentionDays * 24 * 60})" ]; then echo "basebackup: removing $b"; rm -rf "$b"; fi`,
-    'done',
-    `oldest="$(ls -1d ${base}/*Z | sort | head -n 1)"`,
-    'first="$(tar -xzOf "$oldest/base.tar.gz" backup_label | sed -n \'s/^START WAL LOCATION: .* (file \\([0-9A-F]*\\))$/\\1/p\')"',
-    '[ -n "$first" ] || { echo "basebackup: no START WAL LOCATION in $oldest/base.tar.gz" >&2; exit 1; }',
+    BASE_BACKUP_FATE,
+    cutoffLine('cutoff', baseBackupCutoffSeconds(o.retentionDays)),
+    'plan="${TMPDIR:-/tmp}/basebackup-retention"',
+    `ls -1 ${base} | grep -x '[0-9]\\{8\\}T[0-9]\\{6\\}Z' | sort -r | while read -r s; do`,
+    `  c=1; for f in finished_at base.tar.gz pg_wal.tar.gz; do [ -f ${base}/"$s/$f" ] || c=0; done`,
+    '  echo "$s $c $s"',
+    `done | fate ${o.keep} "$cutoff" > "$plan"`,
+    'while read -r act s; do',
+    '  case "$act" in',
+    `    remove) echo "basebackup: removing ${o.baseDir}/$s"; rm -rf ${base}/"$s" ;;`,
+    `    skip) echo "basebackup: ${o.baseDir}/$s is incomplete: not counted" ;;`,
+    '  esac',
+    'done < "$plan"',
+    'oldest="$(sed -n \'s/^keep //p\' "$plan" | tail -n 1)"',
+    '[ -n "$oldest" ] || { echo "basebackup: no complete base backup kept; WAL left alone" >&2; exit 1; }',
+    `first="$(ls -1 ${base}/"$oldest" | sed -n 's/^${START_WAL_MARKER}\\([0-9A-F]\\{24\\}\\)$/\\1/p')"`,
+    '# Base backups taken before the marker existed: their backup_label says it.',
+    `[ -n "$first" ] || first="$(tar -xzOf ${base}/"$oldest/base.tar.gz" backup_label | ${START_WAL_OF_LABEL})"`,
+    `[ -n "$first" ] || { echo "basebackup: no START WAL LOCATION in ${o.baseDir}/$oldest" >&2; exit 1; }`,
     `pg_archivecleanup -x .gz ${wal} "$first"`,
-    'echo "basebackup: WAL before $first removed"',
+    'echo "basebackup: oldest kept $oldest; WAL before $first removed"',
     '',
   ].join('\n');
 }

@@ -120,9 +120,12 @@ export interface PostgresPointInTimeRecovery {
   readonly rpoMinutes?: number;
   /** Base backups, cron in UTC. @default '47 2 * * *' */
   readonly baseBackupSchedule?: string;
-  /** Newest base backups always kept. @default 2 */
+  /** Newest complete base backups always kept, whatever their age (on the volume and off-site). @default 2 */
   readonly keepBaseBackups?: number;
-  /** Base backups beyond keepBaseBackups older than this are deleted with their WAL. @default backup.retentionDays */
+  /**
+   * Every moment of this many days stays restorable: base backups beyond keepBaseBackups that no
+   * moment of the window needs are deleted with their WAL (on the volume and off-site). @default backup.retentionDays
+   */
   readonly retentionDays?: number;
 }
 
