@@ -42,7 +42,12 @@ const postgres = new SharedPostgres(platform, 'postgres', {
   metrics: true,
   backup: { s3: { endpoint: DigitalOcean.spacesEndpoint(INSTALLATION.cluster.region), bucket: INSTALLATION.cluster.backupBucket, credentialsSecret: 'postgres-backup-s3' } },
 });
-const redis = new SharedRedis(platform, 'redis', { metrics: true });
+// Hourly snapshots (the newest 24 kept), encrypted to the same Spaces bucket under shared/redis,
+// with PostgreSQL's Spaces key (one key for the bucket) and a passphrase of its own.
+const redis = new SharedRedis(platform, 'redis', {
+  metrics: true,
+  backup: { s3: { endpoint: DigitalOcean.spacesEndpoint(INSTALLATION.cluster.region), bucket: INSTALLATION.cluster.backupBucket, prefix: 'shared/redis', credentialsSecret: 'postgres-backup-s3' } },
+});
 
 const novahost = new NovahostApp(platform, 'novahost', {
   database: { server: postgres, extensions: ['timescaledb'] },
