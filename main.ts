@@ -39,7 +39,12 @@ const postgres = new SharedPostgres(platform, 'postgres', {
   metrics: true,
   backup: { s3: { endpoint: DigitalOcean.spacesEndpoint(INSTALLATION.cluster.region), bucket: INSTALLATION.cluster.backupBucket, credentialsSecret: 'postgres-backup-s3' } },
 });
-const redis = new SharedRedis(platform, 'redis', { metrics: true });
+// Hourly snapshots (the newest 24 kept), encrypted to the same Spaces bucket under shared/redis,
+// with PostgreSQL's Spaces key (one key for the bucket) and a passphrase of its own.
+const redis = new SharedRedis(platform, 'redis', {
+  metrics: true,
+  backup: { s3: { endpoint: DigitalOcean.spacesEndpoint(INSTALLATION.cluster.region), bucket: INSTALLATION.cluster.backupBucket, prefix: 'shared/redis', credentialsSecret: 'postgres-backup-s3' } },
+});
 // Prometheus, Grafana (grafana.<domain>), Loki and Alloy; node-level collectors need a
 // privileged namespace, so they get their own. Grafana's own state (users, UI-made dashboards,
 // annotations, silences) is a database of the shared PostgreSQL, backed up with the rest.

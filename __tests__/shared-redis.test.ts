@@ -172,12 +172,13 @@ describe('SharedRedis', () => {
     expect(redis.secretReferences.map((r) => `${r.namespace}/${r.name}/${r.key}`)).toEqual([
       'shared/redis-admin/password',
       'shared/redis-healthcheck/password',
+      'shared/redis-backup/password',
       'shared/redis-user-novahost/password',
       'novahost/novahost-redis/password',
     ]);
     const volume = findObject(redisObjects(novahostWithRedis().platform), 'StatefulSet', 'redis').spec.template.spec.volumes
       .find((v: any) => v.name === 'passwords');
-    expect(volume.projected.sources.map((s: any) => s.secret.name)).toEqual(['redis-admin', 'redis-healthcheck', 'redis-user-novahost']);
+    expect(volume.projected.sources.map((s: any) => s.secret.name)).toEqual(['redis-admin', 'redis-healthcheck', 'redis-backup', 'redis-user-novahost']);
   });
 
   it('renders the persistence, memory and eviction settings it is given', () => {
@@ -270,7 +271,7 @@ describe('SharedRedis', () => {
     const platform = testPlatform();
     const redis = new SharedRedis(platform, 'redis');
     expect(() => redis.addCache(consumer(platform, 'admin'), { index: 0 }))
-      .toThrow('admin: appName "admin" is a Redis user that shared/redis keeps for itself (default, admin, healthcheck, metrics). Fix: give the app another name');
+      .toThrow('admin: appName "admin" is a Redis user that shared/redis keeps for itself (default, admin, healthcheck, metrics, backup). Fix: give the app another name');
   });
 
   it('fails when the image is not pinned', () => {

@@ -61,7 +61,9 @@ export type {
 export {
   DEFAULT_REDIS_IMAGE, EvictionPolicies, HEALTH_CHECK_SCRIPT, Persistence, REDIS_EXPORTER_IMAGE, SharedRedis,
 } from './data/redis/shared-redis';
-export type { EvictionPolicy, PersistenceMode, SharedRedisProps } from './data/redis/shared-redis';
+export type {
+  EvictionPolicy, PersistenceMode, RedisRestoreOptions, RedisS3Upload, SharedRedisBackup, SharedRedisProps,
+} from './data/redis/shared-redis';
 export {
   BUILDS_POD_SECURITY_REASON, BuildsNamespace, CLUSTER_AND_PRIVATE_RANGES,
 } from './builds/builds-namespace';

@@ -23,7 +23,8 @@ export function backupsBlock(p: Platform): string {
     '| --- | --- | --- | --- | --- |',
     ...plans.flatMap((plan) => plan.rows).map((r) => `| ${[r.state, r.what, r.where, r.schedule, r.restore].map(cell).join(' | ')} |`),
   ];
-  const oldSecrets = plans.flatMap((plan) => plan.oldSecrets ?? []);
+  // Servers may share one Secret (one bucket's access key): it is named once.
+  const oldSecrets = [...new Set(plans.flatMap((plan) => plan.oldSecrets ?? []))];
   const steps = plans.flatMap((plan) => plan.recovery ?? []).map((step, i) => ({ step, i })).sort((a, b) => a.step.order - b.step.order || a.i - b.i);
   const runbook = [
     '```sh',

@@ -42,7 +42,8 @@ describe('DigitalOcean Kubernetes profile', () => {
       ...(o.kind === 'PersistentVolumeClaim' ? [o.spec.storageClassName] : []),
       ...(o.kind === 'StatefulSet' ? o.spec.volumeClaimTemplates.map((t: any) => t.spec.storageClassName) : []),
     ]);
-    expect(classes.length).toBe(3);
+    // PostgreSQL's data and backups volumes, Redis' data and backups volumes.
+    expect(classes.length).toBe(4);
     expect(new Set(classes)).toEqual(new Set([DigitalOcean.RETAINED_STORAGE_CLASS]));
     expect(DigitalOcean.RETAINED_STORAGE_CLASS).toBe('do-block-storage-retain');
   });

@@ -179,6 +179,35 @@ function unitTests(): UnitTest[] {
       silent('BackupUploadFailing', '50m'),
       fires('BackupUploadFailing', '80m', { namespace: 'shared', cronjob: 'postgres-backup-upload' }, 'Off-site upload shared/postgres-backup-upload has not succeeded in 1 h'),
     ], '5m'),
+    // SharedRedis' snapshot and upload CronJobs (names as dist/ has them) are watched by the same rules.
+    t('BackupJobFailed (Redis snapshots)', [
+      series('kube_job_owner', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', job_name: 'redis-backup-29100013', owner_kind: 'CronJob', owner_name: 'redis-backup', owner_is_controller: 'true' }, '1x10'),
+      series('kube_job_status_failed', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', job_name: 'redis-backup-29100013' }, '0 0 1x8'),
+    ], [
+      silent('BackupJobFailed', '1m'),
+      fires('BackupJobFailed', '3m', { namespace: 'shared', owner_name: 'redis-backup' }, 'Backup CronJob shared/redis-backup has a failed Job'),
+    ]),
+    t('BackupTooOld (Redis snapshots)', [
+      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup' }, '0x180'),
+    ], [
+      silent('BackupTooOld', '25h'),
+      fires('BackupTooOld', '27h', { namespace: 'shared', cronjob: 'redis-backup' }, 'No successful backup of shared/redis-backup in 26 hours'),
+    ], '10m'),
+    t('BackupNeverSucceeded (Redis upload)', [
+      series('kube_cronjob_info', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup-upload', schedule: '*/30 * * * *', concurrency_policy: 'Forbid' }, '1x180'),
+      series('kube_cronjob_created', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup-upload' }, '0x180'),
+    ], [
+      silent('BackupNeverSucceeded', '25h'),
+      fires('BackupNeverSucceeded', '27h', {
+        ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup-upload', schedule: '*/30 * * * *', concurrency_policy: 'Forbid',
+      }, 'Backup CronJob shared/redis-backup-upload has never succeeded'),
+    ], '10m'),
+    t('BackupUploadFailing (Redis upload)', [
+      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup-upload' }, '0x30'),
+    ], [
+      silent('BackupUploadFailing', '50m'),
+      fires('BackupUploadFailing', '80m', { namespace: 'shared', cronjob: 'redis-backup-upload' }, 'Off-site upload shared/redis-backup-upload has not succeeded in 1 h'),
+    ], '5m'),
     // cert-manager's metric carries the Certificate's namespace; the scrape's own `namespace`
     // (cert-manager's) wins and the metric's becomes exported_namespace (no honorLabels).
     t('CertificateExpiringSoon', [
@@ -246,6 +275,17 @@ describe('alert rules under promtool', () => {
       const cases = tests.flatMap((u) => u.alert_rule_test).filter((c) => c.alertname === alert);
       expect([alert, cases.some((c) => c.exp_alerts.length > 0), cases.some((c) => c.exp_alerts.length === 0)]).toEqual([alert, true, true]);
     }
+  });
+
+  it("selects SharedRedis' backup CronJobs of dist/ with the backup alerts' patterns", () => {
+    const pattern = (alert: string) => new RegExp(`^(?:${/cronjob=~"([^"]+)"/.exec(alerts.get(alert).expr)![1]})$`);
+    const redisJobs = objects.filter((o) => o.kind === 'CronJob' && o.metadata.labels?.['app.kubernetes.io/name'] === 'redis');
+    expect(redisJobs.map((o) => o.metadata.name).sort()).toEqual(['redis-backup', 'redis-backup-upload']);
+    for (const job of redisJobs) {
+      for (const alert of ['BackupTooOld', 'BackupNeverSucceeded']) expect([alert, job.metadata.name, pattern(alert).test(job.metadata.name)]).toEqual([alert, job.metadata.name, true]);
+      expect(/owner_name=~"([^"]+)"/.exec(alerts.get('BackupJobFailed').expr)![1]).toBe(/cronjob=~"([^"]+)"/.exec(alerts.get('BackupTooOld').expr)![1]);
+    }
+    expect(pattern('BackupUploadFailing').test('redis-backup-upload')).toBe(true);
   });
 
   it.each(unitTests().map((u) => [u.name, u] as const))('%s fires when it should and stays silent otherwise (promtool test rules)', (name, unit) => {

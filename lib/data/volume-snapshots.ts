@@ -168,8 +168,8 @@ class VolumeSnapshotRunbook extends Construct implements BackupDeclarer {
       recovery: [{
         order: 25,
         lines: [
-          '# Or bring volumes back from their last snapshots instead of starting empty (up to a day old; for',
-          '#    PostgreSQL the off-site restore above is newer). The DigitalOcean snapshot ids of the lost cluster:',
+          '# Volumes without an off-site copy: back from their last snapshots (up to a day old; where the',
+          '#    steps above restored an off-site copy, it is newer). The DigitalOcean snapshot ids of the lost cluster:',
           '#    doctl compute snapshot list --resource volume. Per volume, read the steps, then run them:',
           ...claims.map((c) => `npm run -s volume-restore -- ${c} --handle <snapshot-id>`),
         ],

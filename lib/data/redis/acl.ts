@@ -18,6 +18,8 @@ export const SystemUsers = {
   HEALTHCHECK: 'healthcheck',
   /** The metrics exporter: INFO and a few read-only diagnostics. */
   METRICS: 'metrics',
+  /** The backup CronJob: replication only, for `redis-cli --rdb`. */
+  BACKUP: 'backup',
 } as const;
 export const RESERVED_USERS: ReadonlySet<string> = new Set(Object.values(SystemUsers));
 
@@ -117,13 +119,23 @@ export function appAclUser(name: string, keyPrefix: string | undefined, index?: 
  */
 export const METRICS_COMMANDS = ['ping', 'info', 'client|setname', 'slowlog|len', 'latency|latest', 'latency|histogram'];
 
+/**
+ * What `redis-cli --rdb` (valkey-cli 8) sends after AUTH: `REPLCONF capa eof`, `REPLCONF rdb-only 1`
+ * and `SYNC` (getRDB() and sendSync() in src/valkey-cli.c; redis-cli 7.0 the same, seen in ACL LOG on
+ * a real redis-server 7.0.15 with `-@all`). No key or channel pattern: SYNC reads the whole dataset
+ * by design, while GET, SET, SELECT, INFO, CONFIG and everything else stay denied (backup.test.ts).
+ * PSYNC is left out: the CLI never sends it.
+ */
+export const BACKUP_COMMANDS = ['replconf', 'sync'];
+
 /** The server's own users; app users are appended after them. */
-export function systemAclUsers(options: { metrics?: boolean } = {}): AclUser[] {
+export function systemAclUsers(options: { metrics?: boolean; backup?: boolean } = {}): AclUser[] {
   return [
     { name: SystemUsers.DEFAULT, enabled: false, rules: ['-@all'] },
     { name: SystemUsers.ADMIN, enabled: true, rules: ['~*', '&*', '+@all'] },
     { name: SystemUsers.HEALTHCHECK, enabled: true, rules: ['-@all', '+ping'] },
     ...(options.metrics ? [{ name: SystemUsers.METRICS, enabled: true, rules: ['-@all', ...METRICS_COMMANDS.map((c) => `+${c}`)] }] : []),
+    ...(options.backup ? [{ name: SystemUsers.BACKUP, enabled: true, rules: ['-@all', ...BACKUP_COMMANDS.map((c) => `+${c}`)] }] : []),
   ];
 }
 

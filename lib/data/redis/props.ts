@@ -1,5 +1,6 @@
 // SharedRedis' props: server settings, persistence, storage, resources and the isolation mode.
 import { ResourceSpec } from '../../core/security';
+import type { PostgresS3Upload } from '../postgres/props';
 import { EvictionPolicy, PersistenceMode } from './config';
 
 /**
@@ -8,6 +9,31 @@ import { EvictionPolicy, PersistenceMode } from './config';
  * writes a snapshot. Beyond it the kernel kills Redis before Redis refuses a write.
  */
 export const MAXMEMORY_SHARE_OF_LIMIT = 0.75;
+
+/**
+ * Encrypted copies of the snapshots in S3-compatible storage: the same fields, images, Secret keys
+ * and gpg encryption as SharedPostgres' `backup.s3` (the Secrets live in the Redis namespace).
+ * The credentials Secret may be PostgreSQL's when both use one bucket; give each its own prefix.
+ */
+export type RedisS3Upload = PostgresS3Upload;
+
+/** Snapshots of the whole dataset, pulled over the network from the running server. */
+export interface SharedRedisBackup {
+  /** @default true */
+  readonly enabled?: boolean;
+  /** When to take a snapshot, cron in UTC. @default '13 * * * *' (hourly) */
+  readonly schedule?: string;
+  /** Newest snapshots kept on the backups volume (older ones are deleted after a good snapshot). @default 24 */
+  readonly keep?: number;
+  /** Size of the backups volume; room for `keep` snapshots, each about the dataset's size. @default '5Gi' */
+  readonly storageSize?: string;
+  /** StorageClass of the backups volume. @default - the data volume's (storageClass) */
+  readonly storageClass?: string;
+  /** The snapshot container. @default 10m / 32Mi requested, 256Mi limit */
+  readonly resources?: ResourceSpec;
+  /** Upload encrypted copies every 30 minutes. @default - snapshots stay on the backups volume only */
+  readonly s3?: RedisS3Upload;
+}
 
 export interface SharedRedisProps {
   /** Namespace of the server. @default 'shared' */
@@ -49,4 +75,10 @@ export interface SharedRedisProps {
    * @default true
    */
   readonly keyPrefix?: boolean;
+  /**
+   * Snapshots (RDB) pulled from the running server by a CronJob as an ACL user that may only
+   * replicate, checked, kept on a volume of their own and optionally copied off-site.
+   * @default on: hourly, the newest 24 kept on a 5Gi volume, no off-site copy
+   */
+  readonly backup?: SharedRedisBackup;
 }

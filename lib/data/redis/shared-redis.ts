@@ -10,7 +10,7 @@ import {
 } from '../../core/handles';
 import { PinnedImage, pinnedImage } from '../../core/image';
 import { checkName, ComponentIdentity, NameRules, selectorLabels, standardLabels } from '../../core/names';
-import { addMetricsEndpoint, exporterContainer } from '../../services/monitoring/scrape';
+import { addMetricsEndpoint } from '../../services/monitoring/scrape';
 import { NamespacedConstruct } from '../../core/platform';
 import { DeriveStages } from '../../core/registry';
 import { renderServerServices, renderStatefulServer, StatefulServerIdentity } from '../stateful-server';
@@ -26,7 +26,7 @@ import {
 } from '../../core/security';
 import { declareSecrets } from '../../core/secrets';
 import { BackupDeclarer, BackupPlan, declareBackups } from '../../core/backups';
-import { snapshotVolumes, volumeSnapshotsNote } from '../volume-snapshots';
+import { snapshotVolumes } from '../volume-snapshots';
 import { memoryBytes } from '../../core/quantity';
 import { checkVolumeSize, dataStorageClass } from '../../core/volumes';
 import { GENERATED_PASSWORD, PASSWORD_KEY, RedisCache } from './cache';
@@ -35,26 +35,23 @@ import { SHARED_REDIS_PROPS } from './props-schema';
 import { checkProps } from '../../core/prop-schema';
 import { reportProblem } from '../../core/problems';
 import { imageRef, PINS } from '../../core/pins';
+import {
+  allowBackupTraffic, backupSecretName, backupSecretReferences, RedisBackupParts, REDIS_GID, REDIS_UID, redisBackupPlan, renderBackups,
+  resolveRedisBackup, ResolvedRedisBackup,
+} from './backup-jobs';
+import { RedisRestoreOptions, redisRestoreSteps } from './restore-steps';
+import { healthProbe, METRICS_PORT, redisExporterContainer } from './sidecars';
 
-export type { SharedRedisProps } from './props';
+export type { RedisS3Upload, SharedRedisBackup, SharedRedisProps } from './props';
+export type { RedisRestoreOptions } from './restore-steps';
 
 
 export { EvictionPolicies, Persistence } from './config';
+export { HEALTH_CHECK_SCRIPT, REDIS_EXPORTER_IMAGE } from './sidecars';
 export type { EvictionPolicy, PersistenceMode } from './config';
 
-/** uid of the server's user (`valkey`, or `redis`) in the official images, Alpine and Debian alike. */
-const REDIS_UID = 999;
-/**
- * Its group: 1000 in the Alpine images ("alpine already has a gid 999, so we'll use the next id":
- * `addgroup -S -g 1000` in valkey-container's and docker-library/redis' alpine Dockerfiles), 999
- * in the Debian ones. The pod runs with the Alpine image's group.
- */
-const REDIS_GID = 1000;
-/** The Prometheus exporter for Redis, pinned. */
-export const REDIS_EXPORTER_IMAGE = imageRef(PINS.images.redisExporter);
 /** The server image, pinned. */
 export const DEFAULT_REDIS_IMAGE = imageRef(PINS.images.redis);
-const METRICS_PORT = 9121;
 const PORT_NAME = 'redis';
 const DEFAULT_RESOURCES: ResourceSpec = { cpuRequest: '50m', memoryRequest: '128Mi', memoryLimit: '512Mi' };
 
@@ -64,13 +61,15 @@ const DEFAULT_RESOURCES: ResourceSpec = { cpuRequest: '50m', memoryRequest: '128
  * own key prefix that the ACL enforces.
  *
  * Renders a StatefulSet with a retained volume, a headless and a client Service, and a ConfigMap
- * with redis.conf and a password-free ACL template that an init container completes from Secrets.
+ * with redis.conf and a password-free ACL template that an init container completes from Secrets;
+ * by default also an hourly snapshot CronJob with a retained backups volume (and, with
+ * `backup.s3`, an encrypted off-site upload), restored with {@link SharedRedis.restoreSteps}.
  *
  * @example
  * const redis = new SharedRedis(platform, 'redis', {});
  * new NovahostApp(platform, 'novahost', { cache: { server: redis, index: 0 }, services: { api: { ..., cache: true } } });
  */
-export class SharedRedis extends NamespacedConstruct implements CacheProvider, BackupDeclarer {
+export class SharedRedis extends NamespacedConstruct implements CacheProvider, BackupDeclarer, RedisBackupParts {
   /** StatefulSet and client Service name. */
   public readonly name: string;
   public readonly image: PinnedImage;
@@ -89,6 +88,8 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
   /** The headless Service that gives the StatefulSet's pod its DNS name. */
   public readonly headlessServiceName: string;
   public readonly configMapName: string;
+  /** Resolved backup settings; undefined when backups are off. */
+  public readonly backup?: ResolvedRedisBackup;
 
   private readonly identity: ComponentIdentity;
   private readonly caches = new Map<string, RedisCache>();
@@ -128,6 +129,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
     }
     this.keyPrefix = props.keyPrefix ?? true;
     this.metrics = props.metrics ?? false;
+    this.backup = resolveRedisBackup(this, props.backup, this.storageClass);
 
     this.identity = { name: 'redis', instance: id, component: 'cache' };
     this.server = {
@@ -138,6 +140,8 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
     };
     this.renderServices();
     if (this.metrics) this.renderMetrics();
+    renderBackups(this);
+    allowBackupTraffic(this);
     // The ConfigMap and StatefulSet list every app's user; they are rendered once all apps exist.
     this.platform.registry.derive(DeriveStages.SERVERS, this, () => this.renderServer());
   }
@@ -208,25 +212,23 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
     return this.sortedCaches();
   }
 
+  /** What the README's data-safety block says of this server (`npm run backups`). */
+  public get backupPlan(): BackupPlan {
+    return redisBackupPlan(this, this.platform.cluster.kind === 'doks');
+  }
+
+  /**
+   * The restore procedure as shell: hold the server, turn a snapshot (the newest, or `snapshot`;
+   * from the backups volume, or from the bucket with `offsite`) into its data volume, start it.
+   */
+  public restoreSteps(options: RedisRestoreOptions = {}): string {
+    return redisRestoreSteps(this, options);
+  }
+
   /**
    * Every Secret key the server and its apps need, for the bootstrap instructions. An app's two
    * password Secrets (its namespace and the server's) hold the same value.
    */
-  /** What the README's data-safety block says of this server (`npm run backups`). */
-  public get backupPlan(): BackupPlan {
-    const doks = this.platform.cluster.kind === 'doks';
-    return {
-      rows: [{
-        state: `Redis \`${this.namespace}/${this.name}\``,
-        what: `its own persistence (${this.persistence.name}) on \`data-${this.name}-0\`; caches and queues, rebuilt by the apps`,
-        where: `the data volume${volumeSnapshotsNote(this) ? '' : ' only'}${doks ? ' (a DigitalOcean volume: survives the node)' : ''}${volumeSnapshotsNote(this)}`,
-        schedule: 'AOF: every second; RDB: `save 3600 1 300 100 60 10000`',
-        restore: 'start on the volume; after losing it, Redis starts empty (copy `appendonlydir/` or `dump.rdb` from a volume snapshot into a new volume to keep queues)',
-      }],
-      recovery: [{ order: 20, lines: [`# Redis ${this.name} starts empty; the apps refill their caches.`] }],
-    };
-  }
-
   public get secretReferences(): SecretKeyReference[] {
     const rule = 'random, URL-safe and at least 16 characters, e.g. `openssl rand -hex 24`';
     const refs: SecretKeyReference[] = [
@@ -236,6 +238,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
         ? [{ namespace: this.namespace, name: this.systemSecretName(SystemUsers.METRICS), key: PASSWORD_KEY, description: `password of the Redis user "metrics" (the exporter: INFO and diagnostics only); ${rule}`, value: GENERATED_PASSWORD }]
         : []),
     ];
+    refs.push(...backupSecretReferences(this));
     for (const c of this.sortedCaches()) refs.push(c.serverPassword, c.password);
     return refs;
   }
@@ -246,7 +249,17 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
   }
 
   private systemSecretName(user: string): string {
-    return `${this.name}-${user}`;
+    return user === SystemUsers.BACKUP ? backupSecretName(this) : `${this.name}-${user}`;
+  }
+
+  /** @internal Labels of the server's objects of one component. */
+  public labels(component: string): Record<string, string> {
+    return standardLabels({ ...this.identity, component });
+  }
+
+  /** @internal Selector labels of one component's pods. */
+  public podLabels(component: string): Record<string, string> {
+    return selectorLabels({ ...this.identity, component });
   }
 
   private sortedCaches(): RedisCache[] {
@@ -256,31 +269,6 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
   private nextFreeIndex(): number | string {
     for (let i = 0; i < this.databases; i++) if (!this.indexes.has(i)) return i;
     return '(none: raise the server\'s databases prop)';
-  }
-
-  /** The exporter sidecar: localhost to the server, as the "metrics" ACL user. */
-  private exporterContainers(): k8s.Container[] {
-    if (!this.metrics) return [];
-    const exporter = exporterContainer({
-      image: REDIS_EXPORTER_IMAGE,
-      port: METRICS_PORT,
-      resources: { cpuRequest: '10m', memoryRequest: '16Mi', memoryLimit: '64Mi' },
-      env: [
-        { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${REDIS_PORT}` },
-        { name: 'REDIS_USER', value: SystemUsers.METRICS },
-        { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: this.systemSecretName(SystemUsers.METRICS), key: PASSWORD_KEY } } },
-        // CONFIG is denied to every non-admin user; the exporter must not try it.
-        { name: 'REDIS_EXPORTER_CONFIG_COMMAND', value: '-' },
-      ],
-    });
-    // redis_exporter answers /health without touching Redis: a Redis outage shows as
-    // redis_up 0 in the metrics rather than as a restarting sidecar.
-    const health = { httpGet: { path: '/health', port: k8s.IntOrString.fromString('metrics') }, timeoutSeconds: 3 };
-    return [{
-      ...exporter,
-      readinessProbe: { ...health, periodSeconds: 10 },
-      livenessProbe: { ...health, periodSeconds: 20, failureThreshold: 6 },
-    }];
   }
 
   /** A Service for the exporter's port and the ServiceMonitor that scrapes it. */
@@ -303,7 +291,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
 
   /** redis.conf, the ACL template and the assembly script, as the ConfigMap holds them. */
   public configFiles(): Record<string, string> {
-    const users = [...systemAclUsers({ metrics: this.metrics }), ...this.sortedCaches().map((c) => appAclUser(c.user, c.keyPrefix, c.index))];
+    const users = [...systemAclUsers({ metrics: this.metrics, backup: this.backup !== undefined }), ...this.sortedCaches().map((c) => appAclUser(c.user, c.keyPrefix, c.index))];
     return {
       [CONFIG_FILE]: renderRedisConf({
         databases: this.databases,
@@ -324,7 +312,9 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
     // A changed config (a new app's user) restarts the pod, which reassembles the ACL file.
     const checksum = createHash('sha256').update(JSON.stringify(files)).digest('hex');
 
-    const systemUsers: string[] = [SystemUsers.ADMIN, SystemUsers.HEALTHCHECK, ...(this.metrics ? [SystemUsers.METRICS] : [])];
+    const systemUsers: string[] = [
+      SystemUsers.ADMIN, SystemUsers.HEALTHCHECK, ...(this.metrics ? [SystemUsers.METRICS] : []), ...(this.backup ? [SystemUsers.BACKUP] : []),
+    ];
     const users = [...systemUsers, ...this.sortedCaches().map((c) => c.user)];
     const tmp = scratchVolume('tmp', '/tmp');
     const configMount = { name: 'config', mountPath: RedisPaths.CONFIG, readOnly: true };
@@ -378,7 +368,7 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
             { ...aclMount, readOnly: true },
             tmp.mount,
           ],
-        }, ...this.exporterContainers()],
+        }, ...(this.metrics ? [redisExporterContainer(this.systemSecretName(SystemUsers.METRICS))] : [])],
         volumes: [
           { name: 'config', configMap: { name: this.configMapName, defaultMode: 0o444 } },
           // Memory-backed: the assembled file holds password hashes, never on a node's disk.
@@ -401,13 +391,4 @@ export class SharedRedis extends NamespacedConstruct implements CacheProvider, B
       },
     });
   }
-}
-
-/** The probes' command: PING as the healthcheck user, password from REDISCLI_AUTH. */
-export const HEALTH_CHECK_SCRIPT =
-  `[ "$(redis-cli --user ${SystemUsers.HEALTHCHECK} -h 127.0.0.1 -p ${REDIS_PORT} PING)" = PONG ]`;
-
-function healthProbe(timing: { periodSeconds: number; failureThreshold: number }): k8s.Probe {
-  // redis-cli exits 0 on an error reply (NOAUTH, WRONGPASS, LOADING), so the reply is compared.
-  return { exec: { command: ['sh', '-c', HEALTH_CHECK_SCRIPT] }, timeoutSeconds: 5, ...timing };
 }
