@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { BackupDeclarer, declareBackups, SharedRedis } from '../../lib';
 import * as fs from 'fs';
 import { allObjects, testPlatform } from '../support/platform';
+import { canConnect } from '../support/reachability';
 
 /**
  * The printed restore procedures use the scripts pitr.test.ts proves on a real server, and name
@@ -56,6 +57,18 @@ describe('printed restore procedures', () => {
     expect(pod.spec.affinity).toBeUndefined();
     expect(pod.spec.volumes.map((v: any) => v.persistentVolumeClaim?.claimName).filter(Boolean)).toEqual(['postgres-backups', 'data-postgres-0']);
     expect(steps).toContain('ALTER ROLE postgres PASSWORD');
+  });
+
+  it("gives the off-site download a way out through the platform's NetworkPolicies: to the S3 endpoint, nowhere else", () => {
+    const pod = manifestOf(postgres.serverRestore());
+    const from = { namespace: pod.metadata.namespace, labels: pod.metadata.labels };
+    // fra1.digitaloceanspaces.com is outside the cluster: any public address stands for it.
+    expect(canConnect(objects, from, { ip: '203.0.113.7' }, 443)).toBe(true);
+    expect(canConnect(objects, from, { ip: '203.0.113.7' }, 80)).toBe(false);
+    expect(canConnect(objects, from, { namespace: 'shared', labels: postgres.endpoint.podLabels }, 5432)).toBe(false);
+    // The point-in-time pod downloads nothing: it may not leave the cluster.
+    const pitr = manifestOf(postgres.pointInTimeRestore('app_a', T));
+    expect(canConnect(objects, { namespace: pitr.metadata.namespace, labels: pitr.metadata.labels }, { ip: '203.0.113.7' }, 443)).toBe(false);
   });
 
   it('fails without archiving, for unknown databases and for times without a zone', () => {

@@ -11,13 +11,18 @@ import {
 } from './props';
 import type { PostgresServerParts as SharedPostgres } from './parts';
 
-/** A pod as the server's user; `beside` the server when that runs (the backups volume is ReadWriteOnce). */
-function restorePod(pg: SharedPostgres, name: string, spec: { initContainers?: object[]; containers: object[]; volumes: object[] }, beside = true): string {
+/**
+ * A pod as the server's user; `beside` the server when that runs (the backups volume is ReadWriteOnce).
+ * `component` picks the NetworkPolicies that select it: a pod that downloads the off-site copy is
+ * one of the upload's (`backup-upload`, allowed to the S3 endpoint only), so no rule exists for
+ * restore pods alone; the others (`restore`) get no egress beyond DNS.
+ */
+function restorePod(pg: SharedPostgres, name: string, spec: { initContainers?: object[]; containers: object[]; volumes: object[] }, beside = true, component = 'restore'): string {
   const affinity = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: pg.endpoint.podLabels }, topologyKey: 'kubernetes.io/hostname' }] } };
   return toYaml({
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: pg.namespace, labels: pg.labels('restore') },
+    metadata: { name, namespace: pg.namespace, labels: pg.labels(component) },
     spec: {
       restartPolicy: 'Never',
       automountServiceAccountToken: false,
@@ -133,7 +138,7 @@ export function serverRestoreSteps(pg: SharedPostgres, target?: Date): string {
       { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
       ...(s3 ? [{ name: 'encryption', secret: { secretName: key.name, items: [{ key: key.key, path: 'passphrase' }] } }] : []),
     ],
-  }, false);
+  }, false, s3 ? 'backup-upload' : 'restore');
   return [
     `# The whole server ${pg.namespace}/${pg.name}${target ? ` as it was at ${recoveryTimeOf(target)}` : ', every archived write'}${s3 ? `, from s3://${s3.bucket}/${remotePrefixOf(pg)}` : ', from its backups volume'}.`,
     `# 1. Argo CD has created the namespace, the Secrets exist (${s3 ? `${s3.credentialsSecret} and ${key.name} from your off-cluster copy` : 'npm run secrets'}); hold the server:`,
