@@ -66,7 +66,7 @@ describe('SharedRedis backups', () => {
     expect(redis.secretReferences.filter((r) => r.name !== 'redis-admin' && r.name !== 'redis-healthcheck' && !r.name.includes('user') && !r.name.includes('alpha'))
       .map((r) => `${r.name}/${r.key}`)).toEqual(['redis-backup/password', 'redis-backup-s3/access-key-id', 'redis-backup-s3/secret-access-key', 'redis-backup-encryption/passphrase']);
     const plan = redis.backupPlan;
-    expect(plan.rows[0].schedule).toBe('snapshots `*/15 * * * *`, the newest 48 kept; off-site `*/30 * * * *`');
+    expect(plan.rows[0].schedule).toBe('snapshots `*/15 * * * *`, the newest 48 kept; off-site `*/30 * * * *`, the newest 48 kept there too (deleted from the bucket\'s listing)');
     expect(plan.rows[0].where).toContain('`s3://example-backups/shared/redis` (https://fra1.digitaloceanspaces.com), gpg-encrypted');
     expect(plan.oldSecrets).toEqual(['redis-backup-s3 (access-key-id, secret-access-key)', 'redis-backup-encryption (passphrase)']);
     expect(plan.recovery).toEqual([{ order: 20, lines: [expect.stringContaining('newest off-site snapshot'), expect.stringContaining('npm run -s redis-restore -- --offsite')] }]);

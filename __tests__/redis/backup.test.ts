@@ -7,6 +7,7 @@ import { NovahostApp } from '../../lib';
 import { Persistence, SharedRedis } from '../../lib/data/redis/shared-redis';
 import { findObject, synthesize, testPlatform } from '../support/platform';
 import { shellScriptOf } from '../support/postgres-server';
+import { writeFakeAws } from '../support/fake-aws';
 import {
   localPath, PathMap, RedisError, RedisServer, Reply, requireBinary, RespClient, runPodCommand, tempDir,
 } from '../support/redis-server';
@@ -14,8 +15,8 @@ import {
 /**
  * SharedRedis' backup and restore on a real redis-server 7.0.15 (Debian; the pods run Valkey 8.1):
  * the snapshot CronJob's script with only /backups moved to a test folder, the upload CronJob's
- * gpg encryption (real gpg) and upload (a stand-in `aws` that copies into a folder and answers
- * `s3 ls` in the CLI's format, since no S3-compatible server runs offline here), and the printed
+ * gpg encryption (real gpg) and upload (the stand-in `aws` of support/fake-aws.ts, a folder that
+ * answers in the CLI's formats, since no S3-compatible server runs offline here), and the printed
  * restore steps' pod, whose containers' scripts run here in order, before the server starts again
  * on the rendered redis.conf (appendonly yes) and the assembled ACL file.
  */
@@ -128,22 +129,7 @@ beforeAll(async () => {
   aclFile = localPath(map, /^aclfile (\S+)$/m.exec(r.configMap.data['redis.conf'])![1]);
   fs.writeFileSync(path.join(root, 'etc', 'passphrase'), 'test passphrase\n');
   // The stand-in for the AWS CLI: s3://bucket/key is <root>/bucket/bucket/key.
-  fs.writeFileSync(path.join(root, 'bin', 'aws'), [
-    '#!/bin/sh',
-    `echo "$*" >> '${root}/aws.log'`,
-    'while [ "$1" != s3 ]; do shift; done; shift',
-    'op=$1; shift',
-    `map() { case "$1" in s3://*) echo '${root}/bucket/'"\${1#s3://}";; *) echo "$1";; esac; }`,
-    'case "$op" in',
-    '  sync) src="$(map "$1")"; dst="$(map "$2")"; mkdir -p "$dst"',
-    `    (cd "$src" && find . -type f ! -name '*.partial' | while IFS= read -r f; do mkdir -p "$dst/$(dirname "$f")"; cp "$f" "$dst/$f"; done) ;;`,
-    // `aws s3 ls s3://bucket/prefix/`: "<date> <time> <size> <name>" per object, exit 1 when none.
-    '  ls) found=1; for f in "$(map "$1")"*; do [ -f "$f" ] || continue; found=0; echo "2026-12-01 19:13:07 $(wc -c < "$f") $(basename "$f")"; done; exit $found ;;',
-    '  cp) cp "$(map "$1")" "$(map "$2")" ;;',
-    '  *) echo "fake aws: $op is not faked" >&2; exit 2 ;;',
-    'esac',
-    '',
-  ].join('\n'), { mode: 0o755 });
+  writeFakeAws(path.join(root, 'bin'), root);
   server = await start(path.join(root, 'data'));
   const alpha = await login(server, 'alpha', 0);
   await alpha.ok('SET', 'alpha:greeting', 'hello');
@@ -237,6 +223,32 @@ describe('SharedRedis backups on a real redis-server 7.0', () => {
     const head = fs.readFileSync(`${root}/bucket/example-backups/shared/redis/${remote[0]}`).subarray(0, 64).toString('latin1');
     expect(head).not.toContain('REDIS');
     expect(mustRun(encrypt, env)).toContain('offsite: 0 files encrypted');
+  });
+
+  it('keeps the newest snapshots in the bucket as on the volume, decided from the listing; a failed listing deletes nothing', () => {
+    const env = { PASSPHRASE_FILE: `${root}/etc/passphrase` };
+    const upload = local(shellScriptOf(r.upload.containers[0]), { '/backups': `${root}/backups` });
+    const bucket = `${root}/bucket/example-backups`;
+    const dir = `${bucket}/shared/redis`;
+    const uploaded = fs.readdirSync(dir);
+    // Older snapshots of this server, and keys the retention must never touch.
+    const old = ['redis-20261101T000000Z.rdb.gpg', 'redis-20261102T000000Z.rdb.gpg', 'redis-20261103T000000Z.rdb.gpg'];
+    const foreign = ['shared/redis/other-20261101T000000Z.rdb.gpg', 'shared/redis/notes.txt', 'shared/redis/keep/redis-20261101T000000Z.rdb.gpg', 'shared/redis-20261101T000000Z.rdb.gpg'];
+    for (const f of [...old.map((o) => `shared/redis/${o}`), ...foreign]) {
+      fs.mkdirSync(path.dirname(`${bucket}/${f}`), { recursive: true });
+      fs.writeFileSync(`${bucket}/${f}`, 'x');
+    }
+    fs.writeFileSync(`${root}/aws.fail`, 'list-objects-v2\n');
+    expect(sh(upload, env).status).not.toBe(0);
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('redis-')).length).toBe(uploaded.length + old.length);
+    fs.rmSync(`${root}/aws.fail`);
+    const out = mustRun(upload, env);
+    // keep: 2 (rendered): the uploaded snapshot and the newest old one; the two oldest go.
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('redis-')).sort()).toEqual([old[2], ...uploaded].sort());
+    expect(out).toContain('remote-retention: s3://example-backups/shared/redis/: 2 snapshots removed, the newest 2 kept');
+    for (const f of foreign) expect(fs.existsSync(`${bucket}/${f}`)).toBe(true);
+    for (const f of foreign) fs.rmSync(`${bucket}/${f}`);
+    fs.rmSync(`${dir}/${old[2]}`);
   });
 
   it('(the measured reason for the restore steps) starts EMPTY on a lone dump.rdb with appendonly yes', async () => {

@@ -7,6 +7,9 @@ import * as path from 'path';
  * - `s3 sync SRC DST` (files only, `*.partial` skipped);
  * - `s3api list-objects-v2 --bucket B --prefix P --query 'Contents[].[Key]' --output text`: the
  *   keys, one a line, or `None` when there are none (as the real CLI prints them);
+ * - `s3 ls s3://B/PREFIX/`: `<date> <time> <size> <name>` per object directly under it, exit 1
+ *   when there is none (as the real CLI does);
+ * - `s3 cp s3://B/KEY FILE` (or the other way round);
  * - `s3 rm s3://B/KEY`, and `s3 rm s3://B/PREFIX/ --recursive` with `--exclude`/`--include`
  *   filters applied in order to the key relative to PREFIX, later ones winning (AWS CLI's rule).
  * Those output formats and filter semantics were checked against aws-cli 1.45 and moto's S3
@@ -27,6 +30,12 @@ export function writeFakeAws(binDir: string, root: string): void {
     '"s3 sync")',
     '  src="$(map "$1")"; dst="$(map "$2")"; mkdir -p "$dst"',
     "  (cd \"$src\" && find . -type f ! -name '*.partial' | while IFS= read -r f; do mkdir -p \"$dst/$(dirname \"$f\")\"; cp \"$f\" \"$dst/$f\"; done)",
+    '  ;;',
+    '"s3 ls")',
+    '  set +f; found=1; for f in "$(map "$1")"*; do [ -f "$f" ] || continue; found=0; echo "2026-12-01 19:13:07 $(wc -c < "$f") $(basename "$f")"; done; exit $found',
+    '  ;;',
+    '"s3 cp")',
+    '  mkdir -p "$(dirname "$(map "$2")")"; cp "$(map "$1")" "$(map "$2")"',
     '  ;;',
     '"s3api list-objects-v2")',
     '  bucket=; prefix=',

@@ -16,7 +16,7 @@ import { NetworkPolicies, Peers, PodPeer } from '../../network/network-policies'
 import { encryptScript, offsiteLayout, remoteOf, uploadScript } from '../postgres/offsite';
 import { DEFAULT_ENCRYPT_IMAGE, DEFAULT_S3_UPLOAD_IMAGE } from '../postgres/props';
 import { SystemUsers } from './acl';
-import { BACKUP_DIR, snapshotScript } from './backup';
+import { BACKUP_DIR, remoteRetentionScript, snapshotScript } from './backup';
 import { GENERATED_PASSWORD, PASSWORD_KEY } from './cache';
 import { PersistenceMode, REDIS_PORT } from './config';
 import { RedisS3Upload, SharedRedisBackup } from './props';
@@ -195,7 +195,9 @@ function renderUpload(r: RedisBackupParts, s3: RedisS3Upload): void {
     containers: [{
       name: 'upload',
       image: s3.image ?? DEFAULT_S3_UPLOAD_IMAGE,
-      command: ['sh', '-c', uploadScript({ ...layout, endpoint: s3.endpoint, bucket: s3.bucket, prefix: remotePrefixOf(r, s3) })],
+      // Then the remote copies beyond the newest `keep`, from the bucket's listing (./backup.ts).
+      command: ['sh', '-c', uploadScript({ ...layout, endpoint: s3.endpoint, bucket: s3.bucket, prefix: remotePrefixOf(r, s3) })
+        + remoteRetentionScript({ endpoint: s3.endpoint, bucket: s3.bucket, prefix: remotePrefixOf(r, s3), server: r.name, keep: r.backup!.keep })],
       env: awsEnv(s3),
       resources: resourceRequirements({}, { cpuRequest: '20m', memoryRequest: '128Mi', memoryLimit: '256Mi' }),
       securityContext: restrictedContainerSecurityContext(),
@@ -265,7 +267,7 @@ export function redisBackupPlan(r: RedisBackupParts, doks: boolean): BackupPlan 
       state,
       what: `an RDB snapshot of every database, pulled over the network and checked (\`redis-check-rdb\`); besides, ${own}`,
       where: `volume \`${backupVolumeName(r)}\`; ${remote}${volumeSnapshotsNote(r)}`,
-      schedule: `snapshots \`${b.schedule}\`, the newest ${b.keep} kept${s3 ? `; off-site \`${UPLOAD_SCHEDULE}\`` : ''}`,
+      schedule: `snapshots \`${b.schedule}\`, the newest ${b.keep} kept${s3 ? `; off-site \`${UPLOAD_SCHEDULE}\`, the newest ${b.keep} kept there too (deleted from the bucket's listing)` : ''}`,
       restore: `\`npm run -s redis-restore\` (newest snapshot on the volume)${s3 ? ', `-- --offsite` (newest in the bucket)' : ''}, \`-- --snapshot <file>\``,
     }],
     oldSecrets: s3 ? [`${s3.credentialsSecret} (${s3.accessKeyIdKey ?? 'access-key-id'}, ${s3.secretAccessKeyKey ?? 'secret-access-key'})`, `${encryptionSecretOf(r, s3).name} (passphrase)`] : [],

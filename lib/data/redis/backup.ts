@@ -64,6 +64,52 @@ export function snapshotScript(o: SnapshotScriptOptions): string {
   ].join('\n');
 }
 
+export interface RemoteRetentionOptions {
+  readonly endpoint: string;
+  readonly bucket: string;
+  /** Key prefix without leading or trailing `/`. */
+  readonly prefix: string;
+  readonly server: string;
+  /** Newest remote snapshots kept: the same count as on the volume. */
+  readonly keep: number;
+}
+
+/**
+ * After a successful upload, in the upload container (AWS CLI image): deletes the remote snapshots
+ * beyond the newest `keep`, decided from the bucket's own listing (never from the volume, so a new
+ * or wiped volume deletes nothing). A failed listing deletes nothing and fails the Job; keys that
+ * are not this server's snapshots directly under the prefix are never touched. One DeleteObject
+ * per key (`aws s3 rm`): see SharedPostgres' remote retention for why not the batch call. Not a
+ * bucket lifecycle rule: one by age alone would delete the last snapshots when uploads stop.
+ */
+export function remoteRetentionScript(o: RemoteRetentionOptions): string {
+  if (!Number.isInteger(o.keep) || o.keep < 1) throw new Error(`redis remote retention: keep ${o.keep} is not a whole number >= 1`);
+  const remote = `s3://${o.bucket}/${o.prefix}`;
+  return [
+    'set -eu',
+    'export AWS_PAGER="" LC_ALL=C',
+    'work="${TMPDIR:-/tmp}/remote-retention"',
+    'rm -rf "$work" && mkdir -p "$work"',
+    `if ! aws --endpoint-url ${shellQuote(o.endpoint)} s3api list-objects-v2 --bucket ${shellQuote(o.bucket)} --prefix ${shellQuote(`${o.prefix}/`)} --query 'Contents[].[Key]' --output text > "$work/listing"; then`,
+    `  echo "remote-retention: listing ${remote}/ failed; nothing deleted" >&2`,
+    '  exit 1',
+    'fi',
+    `prefix=${shellQuote(`${o.prefix}/`)}`,
+    // Names directly under the prefix that are this server's snapshots; an empty listing prints
+    // "None", which matches neither.
+    'while IFS= read -r key; do',
+    '  name="${key#"$prefix"}"',
+    `  if [ "$name" != "$key" ] && echo "$name" | grep -Eqx '${o.server}-[0-9]{8}T[0-9]{6}Z\\.rdb\\.gpg'; then echo "$name"; fi`,
+    `done < "$work/listing" | sort -r | sed '1,${o.keep}d' > "$work/old"`,
+    'while IFS= read -r name; do',
+    `  aws --endpoint-url ${shellQuote(o.endpoint)} s3 rm ${shellQuote(`${remote}/`)}"$name" --only-show-errors`,
+    '  echo "remote-retention: removed $name"',
+    'done < "$work/old"',
+    `echo "remote-retention: ${remote}/: $(wc -l < "$work/old") snapshots removed, the newest ${o.keep} kept"`,
+    '',
+  ].join('\n');
+}
+
 export interface RestoreDataOptions {
   /** The server's name, to find the newest snapshot in `source`. */
   readonly server: string;
