@@ -24,6 +24,7 @@ import { NamespacedConstruct, Platform } from '../core/platform';
 import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
 import { resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume } from '../core/security';
 import { KUBE_API_PORTS, NetworkPolicies, Peers } from '../network/network-policies';
+import { contentPolicyBindingSpec, contentPolicySpec } from './volume-snapshot-policy';
 
 /** kubectl with a shell, pinned in PINS. */
 export const KUBECTL_IMAGE = imageRef(PINS.images.kubectl);
@@ -226,6 +227,15 @@ function renderSchedule(owner: NamespacedConstruct, s: ResolvedSnapshots): void 
     metadata: { name: clusterName, labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterName },
     subjects: [{ kind: 'ServiceAccount', name, namespace: s.namespace }],
+  });
+  // What RBAC cannot say: only this namespace's contents, only deletionPolicy, only to Delete.
+  new ApiObject(scope, 'ContentPolicy', {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: clusterName, labels }, spec: contentPolicySpec({ namespace: s.namespace, serviceAccountName: name }),
+  });
+  new ApiObject(scope, 'ContentPolicyBinding', {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: clusterName, labels }, spec: contentPolicyBindingSpec(clusterName),
   });
   const tmp = scratchVolume('tmp', '/tmp', '16Mi');
   new k8s.KubeCronJob(scope, 'CronJob', {
