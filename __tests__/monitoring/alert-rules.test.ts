@@ -193,6 +193,21 @@ function unitTests(): UnitTest[] {
       silent('BackupTooOld', '25h'),
       fires('BackupTooOld', '27h', { namespace: 'shared', cronjob: 'redis-backup' }, 'No successful backup of shared/redis-backup in 26 hours'),
     ], '10m'),
+    t('BackupRunsMissed', [
+      // An hourly job that stopped succeeding; an hourly one that succeeds; a daily one (BackupTooOld's).
+      ...[['redis-backup', '0x180'], ['other-backup', '0+600x180']].flatMap(([cronjob, successful]) => [
+        series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob }, successful),
+        series('kube_cronjob_status_last_schedule_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob }, '0+600x180'),
+        series('kube_cronjob_next_schedule_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob }, '3600+600x180'),
+      ]),
+      series('kube_cronjob_status_last_successful_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup' }, '0x180'),
+      series('kube_cronjob_status_last_schedule_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup' }, '0x180'),
+      series('kube_cronjob_next_schedule_time', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'postgres-backup' }, '86400x180'),
+    ], [
+      silent('BackupRunsMissed', '2h50m'),
+      fires('BackupRunsMissed', '4h', { namespace: 'shared', cronjob: 'redis-backup' }, 'Backup CronJob shared/redis-backup has not succeeded in three of its intervals'),
+      fires('BackupRunsMissed', '29h', { namespace: 'shared', cronjob: 'redis-backup' }, 'Backup CronJob shared/redis-backup has not succeeded in three of its intervals'),
+    ], '10m'),
     t('BackupNeverSucceeded (Redis upload)', [
       series('kube_cronjob_info', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup-upload', schedule: '*/30 * * * *', concurrency_policy: 'Forbid' }, '1x180'),
       series('kube_cronjob_created', { ...KSM, namespace: 'shared', pod: 'ksm-pod', container: 'kube-state-metrics', cronjob: 'redis-backup-upload' }, '0x180'),

@@ -14,6 +14,8 @@ const KNOWN_METRICS: Record<string, readonly string[]> = {
     'kube_pod_container_status_restarts_total', 'kube_pod_container_status_waiting_reason', 'kube_pod_status_ready', 'kube_pod_info',
     'kube_pod_container_resource_requests', 'kube_node_status_condition', 'kube_cronjob_status_last_successful_time', 'kube_cronjob_info',
     'kube_cronjob_created', 'kube_job_status_failed', 'kube_job_owner',
+    // docs/metrics/workload/cronjob-metrics.md (STABLE).
+    'kube_cronjob_next_schedule_time', 'kube_cronjob_status_last_schedule_time',
   ],
   // kubelet /metrics (volume stats) and /metrics/cadvisor.
   'kubelet': ['kubelet_volume_stats_used_bytes', 'kubelet_volume_stats_capacity_bytes', 'container_memory_working_set_bytes', 'container_cpu_usage_seconds_total', 'machine_memory_bytes'],

@@ -107,6 +107,18 @@ export function platformAlerts(o: AlertOptions = DEFAULT_ALERT_OPTIONS): Record<
         description: `The last successful run is older than ${o.backupMaxAgeHours} h.`,
       },
       {
+        // For the frequent ones (hourly Redis snapshots, 30-minute uploads), whose RPO a day-long
+        // threshold would not hold: the interval is kube-state-metrics' next schedule time minus the
+        // last (next is computed from the last, so it stays the interval when runs stop succeeding).
+        // Jobs that run less often than a third of the maximum age are BackupTooOld's.
+        alert: 'BackupRunsMissed',
+        expr: `(time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${backup}})) > on (namespace, cronjob) (3 * max by (namespace, cronjob) (kube_cronjob_next_schedule_time{${backup}} - kube_cronjob_status_last_schedule_time{${backup}}) < ${maxAge})`,
+        for: '10m',
+        severity: 'critical',
+        summary: 'Backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded in three of its intervals',
+        description: 'Its last successful run is older than three times its schedule interval: the data written since is not backed up. Look for a suspended CronJob, failing Jobs or pods that cannot start.',
+      },
+      {
         alert: 'BackupNeverSucceeded',
         expr: `(kube_cronjob_info{${backup}} unless on (namespace, cronjob) kube_cronjob_status_last_successful_time) and on (namespace, cronjob) (time() - kube_cronjob_created > ${maxAge})`,
         for: '10m',
