@@ -11,7 +11,13 @@ export function postgresBackupPlan(pg: PostgresServerParts & { readonly backup: 
   const state = `PostgreSQL \`${pg.namespace}/${pg.name}\``;
   if (!b.enabled) {
     return {
-      rows: [{ state, what: 'nothing (`backup.enabled: false`)', where: `the data volume \`data-${pg.name}-0\` only`, schedule: '-', restore: 'none' }],
+      rows: [{
+        state,
+        what: `no dumps, WAL or base backups (\`backup.enabled: false\`)${volumeSnapshotsNote(pg) ? '; volume snapshots only' : ''}`,
+        where: `the data volume \`data-${pg.name}-0\`${volumeSnapshotsNote(pg) || ' only'}`,
+        schedule: '-',
+        restore: volumeSnapshotsNote(pg) ? `\`npm run -s volume-restore -- ${pg.namespace}/data-${pg.name}-0\` (a snapshot: up to a day of writes lost)` : 'none',
+      }],
       objectives: ['**Recovery point objective**: none; backups are off (`backup.enabled: false`).'],
     };
   }
