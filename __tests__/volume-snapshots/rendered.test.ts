@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { ArgoCd, ClusterProfiles, configureVolumeSnapshots, Registry, SharedRedis, snapshotScript, volumeRestoreSteps } from '../../lib';
+import { ArgoCd, ClusterProfiles, configureVolumeSnapshots, Registry, SharedPostgres, SharedRedis, snapshotScript, volumeRestoreSteps } from '../../lib';
 import { DEFAULT_ALERT_OPTIONS } from '../../lib/services/monitoring/alerts';
 import { backupsBlock } from '../../scripts/backups';
 import { main as volumeRestore } from '../../scripts/volume-restore';
@@ -61,6 +61,15 @@ describe('scheduled volume snapshots', () => {
     expect(block).toContain('rebuilt from their sources by the builds');
     expect(block).toContain('npm run -s volume-restore -- registry/data-registry-0 --handle <snapshot-id>');
     expect(block).not.toContain('DigitalOcean volumes in general');
+  });
+
+  it('names the snapshots as the only copy of a PostgreSQL without backups', () => {
+    const platform = doks();
+    new SharedPostgres(platform, 'postgres', { backup: { enabled: false } });
+    const row = backupsBlock(platform).split('\n').find((l) => l.startsWith('| PostgreSQL'))!;
+    expect(row).toContain('volume snapshots only');
+    expect(row).toContain('DigitalOcean volume snapshots of `data-postgres-0`');
+    expect(row).toContain('`npm run -s volume-restore -- shared/data-postgres-0` (a snapshot: up to a day of writes lost)');
   });
 });
 
