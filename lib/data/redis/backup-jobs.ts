@@ -270,6 +270,9 @@ export function redisBackupPlan(r: RedisBackupParts, doks: boolean): BackupPlan 
       schedule: `snapshots \`${b.schedule}\`, the newest ${b.keep} kept${s3 ? `; off-site \`${UPLOAD_SCHEDULE}\`, the newest ${b.keep} kept there too (deleted from the bucket's listing)` : ''}`,
       restore: `\`npm run -s redis-restore\` (newest snapshot on the volume)${s3 ? ', `-- --offsite` (newest in the bucket)' : ''}, \`-- --snapshot <file>\``,
     }],
+    objectives: [
+      `**Recovery point objective** of Redis \`${r.namespace}/${r.name}\`: ${r.persistence.name === 'rdb' ? 'the writes since its last RDB save point' : 'about a second (AOF, fsync every second)'} when its pod or node fails (the data volume stays); the writes since the last snapshot (\`${b.schedule}\`) when the volume is lost${s3 ? `, and since the last upload (\`${UPLOAD_SCHEDULE}\`) when the cluster is lost` : ', and everything when the cluster is lost (no off-site copy)'}. Recovery time: minutes (\`npm run -s redis-restore\`).`,
+    ],
     oldSecrets: s3 ? [`${s3.credentialsSecret} (${s3.accessKeyIdKey ?? 'access-key-id'}, ${s3.secretAccessKeyKey ?? 'secret-access-key'})`, `${encryptionSecretOf(r, s3).name} (passphrase)`] : [],
     recovery: [{
       order: 20,
