@@ -15,6 +15,13 @@ describe('npm scripts', () => {
     expect(clis).toEqual(expect.arrayContaining(['bench', 'plan', 'secrets', 'postgres-restore', 'extract-schemas']));
   });
 
+  it("are each in the README's Commands table", () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Commands'));
+    const listed = (name: string) => new RegExp(`^\\| \`npm (run )?${name}[\\s\`]`, 'm').test(table);
+    expect(Object.keys(scripts).filter((name) => !listed(name))).toEqual([]);
+  });
+
   it.each(clis)('%s --help prints its usage and exits 0', (name) => {
     const r = npm(ROOT, name, '--', '--help');
     expect([r.status, r.stderr]).toEqual([0, '']);
