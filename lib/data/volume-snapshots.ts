@@ -25,6 +25,7 @@ import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
 import { resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume } from '../core/security';
 import { KUBE_API_PORTS, NetworkPolicies, Peers } from '../network/network-policies';
 import { contentPolicyBindingSpec, contentPolicySpec } from './volume-snapshot-policy';
+import { scheduledJob } from './scheduled-job';
 
 /** kubectl with a shell, pinned in PINS. */
 export const KUBECTL_IMAGE = imageRef(PINS.images.kubectl);
@@ -238,43 +239,29 @@ function renderSchedule(owner: NamespacedConstruct, s: ResolvedSnapshots): void 
     metadata: { name: clusterName, labels }, spec: contentPolicyBindingSpec(clusterName),
   });
   const tmp = scratchVolume('tmp', '/tmp', '16Mi');
-  new k8s.KubeCronJob(scope, 'CronJob', {
-    metadata: { name, labels },
-    spec: {
-      schedule: s.schedule,
-      timeZone: 'Etc/UTC',
-      concurrencyPolicy: 'Forbid',
-      startingDeadlineSeconds: 3600,
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 3,
-      jobTemplate: {
-        metadata: { labels },
-        spec: {
-          backoffLimit: 1,
-          activeDeadlineSeconds: s.claims.length * (s.readyTimeoutSeconds + 120) + 300,
-          template: {
-            metadata: { labels },
-            spec: {
-              restartPolicy: 'Never',
-              serviceAccountName: name,
-              // The one pod of the claim owner's namespace that calls the API server.
-              automountServiceAccountToken: true,
-              enableServiceLinks: false,
-              securityContext: restrictedPodSecurityContext(UID),
-              containers: [{
-                name: 'snapshot',
-                image: KUBECTL_IMAGE,
-                command: ['sh', '-c', snapshotScript({ namespace: s.namespace, claims: s.claims, className: RETAINED_SNAPSHOT_CLASS, keep: s.keep, schedule: name, readyTimeoutSeconds: s.readyTimeoutSeconds })],
-                env: [{ name: 'HOME', value: '/tmp' }],
-                resources: resourceRequirements({}, { cpuRequest: '10m', memoryRequest: '32Mi', memoryLimit: '128Mi' }),
-                securityContext: restrictedContainerSecurityContext(),
-                volumeMounts: [tmp.mount],
-              }],
-              volumes: [tmp.volume],
-            },
-          },
-        },
-      },
+  scheduledJob(scope, 'CronJob', {
+    name,
+    labels,
+    schedule: s.schedule,
+    startingDeadlineSeconds: 3600,
+    activeDeadlineSeconds: s.claims.length * (s.readyTimeoutSeconds + 120) + 300,
+    pod: {
+      restartPolicy: 'Never',
+      serviceAccountName: name,
+      // The one pod of the claim owner's namespace that calls the API server.
+      automountServiceAccountToken: true,
+      enableServiceLinks: false,
+      securityContext: restrictedPodSecurityContext(UID),
+      containers: [{
+        name: 'snapshot',
+        image: KUBECTL_IMAGE,
+        command: ['sh', '-c', snapshotScript({ namespace: s.namespace, claims: s.claims, className: RETAINED_SNAPSHOT_CLASS, keep: s.keep, schedule: name, readyTimeoutSeconds: s.readyTimeoutSeconds })],
+        env: [{ name: 'HOME', value: '/tmp' }],
+        resources: resourceRequirements({}, { cpuRequest: '10m', memoryRequest: '32Mi', memoryLimit: '128Mi' }),
+        securityContext: restrictedContainerSecurityContext(),
+        volumeMounts: [tmp.mount],
+      }],
+      volumes: [tmp.volume],
     },
   });
   NetworkPolicies.of(owner).allow(owner, {

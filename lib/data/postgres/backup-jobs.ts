@@ -12,6 +12,7 @@ import {
   BACKUP_DIR, BASE_BACKUP_DIR, DEFAULT_ENCRYPT_IMAGE, DEFAULT_S3_UPLOAD_IMAGE, DRILL_DATABASE, PORT, REPLICATION_ROLE, WAL_ARCHIVE_DIR,
 } from './props';
 import type { PostgresServerParts as SharedPostgres } from './parts';
+import { scheduledJob } from '../scheduled-job';
 
 
 /** What every pod of the server's Jobs sets alike: run once, no API token or service links, the server's user. */
@@ -58,32 +59,18 @@ export function backupCronJob(pg: SharedPostgres, o: BackupCronJobOptions): k8s.
       requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: pg.endpoint.podLabels }, topologyKey: 'kubernetes.io/hostname' }],
     },
   } : undefined;
-  return new k8s.KubeCronJob(pg, o.id, {
-    metadata: { name: o.name, labels },
-    spec: {
-      schedule: o.schedule,
-      timeZone: 'Etc/UTC',
-      concurrencyPolicy: 'Forbid',
-      startingDeadlineSeconds: 3600,
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 3,
-      jobTemplate: {
-        metadata: { labels },
-        spec: {
-          backoffLimit: 1,
-          activeDeadlineSeconds: o.activeDeadlineSeconds,
-          template: {
-            metadata: { labels },
-            spec: {
-              ...jobPodDefaults(pg),
-              affinity,
-              initContainers: o.initContainers,
-              containers: o.containers,
-              volumes: [{ name: 'backups', persistentVolumeClaim: { claimName: backupVolumeName(pg) } }, ...(o.volumes ?? [])],
-            },
-          },
-        },
-      },
+  return scheduledJob(pg, o.id, {
+    name: o.name,
+    labels,
+    schedule: o.schedule,
+    startingDeadlineSeconds: 3600,
+    activeDeadlineSeconds: o.activeDeadlineSeconds,
+    pod: {
+      ...jobPodDefaults(pg),
+      affinity,
+      initContainers: o.initContainers,
+      containers: o.containers,
+      volumes: [{ name: 'backups', persistentVolumeClaim: { claimName: backupVolumeName(pg) } }, ...(o.volumes ?? [])],
     },
   });
 }

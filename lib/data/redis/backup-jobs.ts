@@ -21,6 +21,7 @@ import { GENERATED_PASSWORD, PASSWORD_KEY } from './cache';
 import { PersistenceMode, REDIS_PORT } from './config';
 import { RedisS3Upload, SharedRedisBackup } from './props';
 import { volumeSnapshotsNote } from '../volume-snapshots';
+import { scheduledJob } from '../scheduled-job';
 
 /** uid of the server's user in the official images (Alpine and Debian). */
 export const REDIS_UID = 999;
@@ -106,31 +107,17 @@ const backupsMount = (readOnly = false): k8s.VolumeMount => ({ name: 'backups', 
 
 function cronJob(r: RedisBackupParts, o: { id: string; name: string; component: string; schedule: string; initContainers?: k8s.Container[]; containers: k8s.Container[]; volumes: k8s.Volume[] }): void {
   const labels = r.labels(o.component);
-  new k8s.KubeCronJob(r, o.id, {
-    metadata: { name: o.name, labels },
-    spec: {
-      schedule: o.schedule,
-      timeZone: 'Etc/UTC',
-      concurrencyPolicy: 'Forbid',
-      startingDeadlineSeconds: 1800,
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 3,
-      jobTemplate: {
-        metadata: { labels },
-        spec: {
-          backoffLimit: 1,
-          activeDeadlineSeconds: 1800,
-          template: {
-            metadata: { labels },
-            spec: {
-              ...backupPodDefaults(),
-              initContainers: o.initContainers,
-              containers: o.containers,
-              volumes: [{ name: 'backups', persistentVolumeClaim: { claimName: backupVolumeName(r) } }, ...o.volumes],
-            },
-          },
-        },
-      },
+  scheduledJob(r, o.id, {
+    name: o.name,
+    labels,
+    schedule: o.schedule,
+    startingDeadlineSeconds: 1800,
+    activeDeadlineSeconds: 1800,
+    pod: {
+      ...backupPodDefaults(),
+      initContainers: o.initContainers,
+      containers: o.containers,
+      volumes: [{ name: 'backups', persistentVolumeClaim: { claimName: backupVolumeName(r) } }, ...o.volumes],
     },
   });
 }
