@@ -5,7 +5,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { AWS_CHECKSUM_ENV } from '../../core/pins';
 import { resourceRequirements, restrictedContainerSecurityContext, scratchVolume } from '../../core/security';
 import { drillScript } from './drill';
-import { encryptScript, offsiteLayout, uploadScript } from './offsite';
+import { encryptScript, OffsiteLayout, offsiteLayout, uploadScript } from './offsite';
 import { BASE_BACKUP_DEADLINE_SECONDS, baseBackupScript } from './pitr';
 import { remoteRetentionScript } from './remote-retention';
 import {
@@ -77,6 +77,23 @@ export function backupCronJob(pg: SharedPostgres, o: BackupCronJobOptions): k8s.
 
 const backups = (readOnly = false): k8s.VolumeMount => ({ name: 'backups', mountPath: BACKUP_DIR, ...(readOnly ? { readOnly } : {}) });
 
+/**
+ * The init container of an upload CronJob that gpg-encrypts what is new on the backups volume
+ * (encryptScript), with the passphrase from the Secret volume `encryption`. Shared by SharedRedis.
+ */
+export function encryptContainer(o: { readonly image: string; readonly layout: OffsiteLayout; readonly mounts: k8s.VolumeMount[]; readonly cpuRequest: string }): k8s.Container {
+  return {
+    name: 'encrypt',
+    image: o.image,
+    // The image's entrypoint is git.
+    command: ['sh', '-c', encryptScript(o.layout)],
+    env: [{ name: 'PASSPHRASE_FILE', value: '/encryption/passphrase' }, { name: 'HOME', value: '/tmp' }],
+    resources: resourceRequirements({}, { cpuRequest: o.cpuRequest, memoryRequest: '32Mi', memoryLimit: '128Mi' }),
+    securityContext: restrictedContainerSecurityContext(),
+    volumeMounts: [...o.mounts, { name: 'encryption', mountPath: '/encryption', readOnly: true }],
+  };
+}
+
 /** Daily `pg_basebackup` as the replication role, with retention of base backups and WAL. */
 export function renderBaseBackupJob(pg: SharedPostgres): void {
   const pitr = pg.backup.pitr;
@@ -123,16 +140,7 @@ export function renderOffsiteJob(pg: SharedPostgres): void {
     // Without archiving only the nightly dumps change: hourly is soon enough.
     schedule: rpo === undefined ? '7 * * * *' : rpo < 60 ? `*/${rpo} * * * *` : '0 * * * *',
     activeDeadlineSeconds: 3 * 3600,
-    initContainers: [{
-      name: 'encrypt',
-      image: s3.encryptImage ?? DEFAULT_ENCRYPT_IMAGE,
-      // The image's entrypoint is git.
-      command: ['sh', '-c', encryptScript(layout)],
-      env: [{ name: 'PASSPHRASE_FILE', value: '/encryption/passphrase' }, { name: 'HOME', value: '/tmp' }],
-      resources: resourceRequirements({}, { cpuRequest: '50m', memoryRequest: '32Mi', memoryLimit: '128Mi' }),
-      securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [backups(), tmp.mount, { name: 'encryption', mountPath: '/encryption', readOnly: true }],
-    }],
+    initContainers: [encryptContainer({ image: s3.encryptImage ?? DEFAULT_ENCRYPT_IMAGE, layout, mounts: [backups(), tmp.mount], cpuRequest: '50m' })],
     containers: [{
       name: 'upload',
       image: s3.image ?? DEFAULT_S3_UPLOAD_IMAGE,

@@ -13,7 +13,8 @@ import {
   resourceRequirements, ResourceSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, scratchVolume,
 } from '../../core/security';
 import { NetworkPolicies, Peers, PodPeer } from '../../network/network-policies';
-import { encryptScript, offsiteLayout, remoteOf, uploadScript } from '../postgres/offsite';
+import { offsiteLayout, remoteOf, uploadScript } from '../postgres/offsite';
+import { encryptContainer } from '../postgres/backup-jobs';
 import { DEFAULT_ENCRYPT_IMAGE, DEFAULT_S3_UPLOAD_IMAGE } from '../postgres/props';
 import { SystemUsers } from './acl';
 import { BACKUP_DIR, remoteRetentionScript, snapshotScript } from './backup';
@@ -170,15 +171,7 @@ function renderUpload(r: RedisBackupParts, s3: RedisS3Upload): void {
     name: `${r.name}-backup-upload`,
     component: 'backup-upload',
     schedule: UPLOAD_SCHEDULE,
-    initContainers: [{
-      name: 'encrypt',
-      image: s3.encryptImage ?? DEFAULT_ENCRYPT_IMAGE,
-      command: ['sh', '-c', encryptScript(layout)],
-      env: [{ name: 'PASSPHRASE_FILE', value: '/encryption/passphrase' }, { name: 'HOME', value: '/tmp' }],
-      resources: resourceRequirements({}, { cpuRequest: '20m', memoryRequest: '32Mi', memoryLimit: '128Mi' }),
-      securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [backupsMount(), tmp.mount, { name: 'encryption', mountPath: '/encryption', readOnly: true }],
-    }],
+    initContainers: [encryptContainer({ image: s3.encryptImage ?? DEFAULT_ENCRYPT_IMAGE, layout, mounts: [backupsMount(), tmp.mount], cpuRequest: '20m' })],
     containers: [{
       name: 'upload',
       image: s3.image ?? DEFAULT_S3_UPLOAD_IMAGE,
