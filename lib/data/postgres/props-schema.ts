@@ -5,9 +5,9 @@ import { NameRules } from '../../core/names';
 import { Rule, Rules, Shape } from '../../core/prop-schema';
 import { isSettingName } from './config';
 import type { PostgresBackup, PostgresPointInTimeRecovery, PostgresRestoreDrill, PostgresS3Upload, PostgresSettings, PostgresStorage } from './props';
+import { s3UploadShape } from '../s3-upload-schema';
 
 const PG_MEMORY = Rules.pattern(/^[1-9][0-9]*(kB|MB|GB)$/, 'a PostgreSQL memory size (a whole number with kB, MB or GB)', 'write it like "256MB"');
-const SECRET_KEY = Rules.pattern(/^[-._a-zA-Z0-9]{1,253}$/, 'a Secret key (letters, digits, "-", "_", ".")', 'use e.g. "access-key-id"');
 const image: Rule<string> = Rules.throwing(pinnedImage);
 
 /** A volume: size in Mi, Gi or Ti, and a StorageClass name. */
@@ -45,19 +45,7 @@ export const SHARED_POSTGRES_PROPS = {
     retentionDays: Rules.integer(1, 3650, 'use e.g. 7 (a week of nightly dumps)'),
     storage: Rules.object<PostgresStorage>(POSTGRES_STORAGE),
     resources: Rules.resources({ cpuRequest: '50m', memoryRequest: '64Mi', memoryLimit: '256Mi' }),
-    s3: Rules.object<PostgresS3Upload>({
-      endpoint: Rules.required(Rules.pattern(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, 'an http(s) endpoint URL without credentials or path', 'use e.g. "https://s3.eu-central-1.amazonaws.com"'), 'https://invalid.example',
-        'give the S3 API endpoint, e.g. "https://s3.eu-central-1.amazonaws.com" or "https://fra1.digitaloceanspaces.com"'),
-      bucket: Rules.required(Rules.pattern(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name', 'use 3-63 lower-case letters, digits, "." and "-"'), 'invalid', 'name the bucket the dumps go to'),
-      prefix: Rules.pattern(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, 'a key prefix without leading or trailing "/"', 'use e.g. "novahost/postgres"'),
-      region: Rules.pattern(/^[a-z0-9-]{1,32}$/, 'a region name', 'use e.g. "us-east-1"'),
-      credentialsSecret: Rules.required(Rules.name(NameRules.DNS1123_SUBDOMAIN), 'invalid', 'name the Secret (in the PostgreSQL namespace) with the access keys'),
-      accessKeyIdKey: SECRET_KEY,
-      secretAccessKeyKey: SECRET_KEY,
-      image,
-      encryptionSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
-      encryptImage: image,
-    }),
+    s3: Rules.object<PostgresS3Upload>(s3UploadShape('dumps', 'PostgreSQL', 'novahost/postgres')),
     pitr: Rules.object<PostgresPointInTimeRecovery>({
       enabled: Rules.boolean(),
       rpoMinutes: Rules.integer(1, 60, 'use e.g. 5 (at most 5 minutes of writes lost)'),
