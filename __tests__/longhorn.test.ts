@@ -39,6 +39,19 @@ describe('Longhorn', () => {
     const { lh, out } = longhorn({ backupTarget: { url: 's3://backups@eu-central-1/longhorn', credentialSecret: 'longhorn-backup' } });
     expect(lh.values.defaultBackupStore).toEqual({ backupTarget: 's3://backups@eu-central-1/longhorn', backupTargetCredentialSecret: 'longhorn-backup' });
     expect(findObject(out['longhorn-system'], 'RecurringJob', 'backup-daily').spec).toMatchObject({ task: 'backup', retain: 14 });
+    // Egress to the target's one port, nothing else off the cluster.
+    expect(findObject(out['longhorn-system'], 'NetworkPolicy', 'allow-egress-longhorn-to-internet').spec.egress[0].ports).toEqual([{ port: 443, protocol: 'TCP' }]);
+    // The credentials are in the secret inventory (npm run secrets creates them), never in dist/.
+    expect(lh.secretReferences.map((r) => `${r.namespace}/${r.name}/${r.key}`)).toEqual(['longhorn-system/longhorn-backup/AWS_ACCESS_KEY_ID', 'longhorn-system/longhorn-backup/AWS_SECRET_ACCESS_KEY']);
+  });
+
+  it("reaches an S3-compatible store on its endpoint's port, with the endpoint in the Secret; NFS on 2049, without a Secret", () => {
+    const s3 = longhorn({ backupTarget: { url: 's3://backups@fsn1/', credentialSecret: 'longhorn-backup', endpoint: 'https://s3.example.com:9000' } });
+    expect(findObject(s3.out['longhorn-system'], 'NetworkPolicy', 'allow-egress-longhorn-to-internet').spec.egress[0].ports).toEqual([{ port: 9000, protocol: 'TCP' }]);
+    expect(s3.lh.secretReferences.map((r) => r.key)).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINTS']);
+    const nfs = longhorn({ backupTarget: { url: 'nfs://backup.example.com:/longhorn' } });
+    expect(findObject(nfs.out['longhorn-system'], 'NetworkPolicy', 'allow-egress-longhorn-to-internet').spec.egress[0].ports).toEqual([{ port: 2049, protocol: 'TCP' }]);
+    expect(nfs.lh.secretReferences).toEqual([]);
   });
 
   describe('fails when', () => {

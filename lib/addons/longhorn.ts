@@ -13,6 +13,8 @@ import { helmChart, PINS } from '../core/pins';
 import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
 import { reportProblem } from '../core/problems';
 import { BackupDeclarer, BackupPlan, declareBackups } from '../core/backups';
+import { SecretKeyReference } from '../core/handles';
+import { declareSecrets, SecretDeclarer } from '../core/secrets';
 
 /** The Longhorn chart the platform installs. */
 export const LONGHORN_CHART = helmChart(PINS.charts.longhorn);
@@ -62,8 +64,17 @@ export const LONGHORN_DEFAULT_REQUEST = { cpu: '10m', memory: '32Mi' } as const;
 export interface LonghornBackupTarget {
   /** `s3://bucket@region/path`, `nfs://host:/path` or `cifs://...` (Longhorn's backup target URL). */
   readonly url: string;
-  /** Secret in the Longhorn namespace with the target's credentials (AWS_ACCESS_KEY_ID, ...). */
+  /**
+   * Secret in the Longhorn namespace with the target's credentials: for `s3://`, the keys
+   * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_ENDPOINTS with `endpoint`), which the
+   * secrets tooling (`npm run secrets`) lists and creates.
+   */
   readonly credentialSecret?: string;
+  /**
+   * The S3 API endpoint of a store other than AWS (`https://fsn1.your-objectstorage.com`), put in
+   * the Secret as AWS_ENDPOINTS. @default - AWS S3
+   */
+  readonly endpoint?: string;
 }
 
 /** A recurring snapshot or backup of every volume without a job of its own (the `default` group). */
@@ -112,6 +123,7 @@ const LONGHORN_PROPS = {
   backupTarget: Rules.object<LonghornBackupTarget>({
     url: Rules.required(Rules.pattern(/^(s3|nfs|cifs|azblob):\/\/[^\s"'`$;|&<>\\]+$/, 'a Longhorn backup target', 'use s3://bucket@region/path, nfs://host:/path, cifs://... or azblob://...'), undefined, 'give the target URL, e.g. "s3://bucket@region/"'),
     credentialSecret: Rules.name(NameRules.DNS1123_SUBDOMAIN),
+    endpoint: Rules.pattern(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, 'an http(s) endpoint URL without credentials or path', 'use e.g. "https://fsn1.your-objectstorage.com"'),
   }),
   backups: schedule,
   instanceManagerCpuPercent: Rules.integer(1, 40, 'use 5 on a 2 vCPU node'),
@@ -141,13 +153,14 @@ export class RecurringJob extends ApiObject {
  * with a backup target, backups) of every volume. The data lives under `dataPath`, which on the k3s
  * profile is the mount point of the attached block volume: that volume must never be destroyed.
  */
-export class Longhorn extends NamespacedConstruct implements BackupDeclarer {
+export class Longhorn extends NamespacedConstruct implements BackupDeclarer, SecretDeclarer {
   /** The StorageClass for data (reclaim Retain). */
   public readonly retainClass = 'longhorn-retain';
   /** The chart's own class (reclaim Delete), for scratch volumes. */
   public readonly deleteClass = 'longhorn';
   public readonly values: LonghornValues;
   public readonly replicas: number;
+  private readonly target?: LonghornBackupTarget;
   private readonly schedules: { snapshots: { cron: string; retain: number }; backups?: { cron: string; retain: number }; target?: string };
 
   constructor(scope: Construct, id: string, props: LonghornProps = {}) {
@@ -160,6 +173,7 @@ export class Longhorn extends NamespacedConstruct implements BackupDeclarer {
     // Synthesis does not type-check: each bad prop is reported, and its default used instead.
     props = checkProps<LonghornProps>(this, props, LONGHORN_PROPS);
     declareBackups(this);
+    declareSecrets(this);
     this.replicas = props.replicas ?? 1;
     if (!Number.isInteger(this.replicas) || this.replicas < 1 || this.replicas > 3) {
       throw configError(this, { field: 'replicas', value: props.replicas, problem: 'is not 1, 2 or 3', fix: 'use 1 on a single node (one node can hold one replica)' });
@@ -220,6 +234,7 @@ export class Longhorn extends NamespacedConstruct implements BackupDeclarer {
       spec: { name: 'snapshot-daily', task: 'snapshot', cron: snapshots.cron, retain: snapshots.retain, concurrency: 1, groups: ['default'] },
     });
     this.schedules = { snapshots, target: props.backupTarget?.url };
+    this.target = props.backupTarget;
     if (props.backupTarget) {
       const backups = checkSchedule(this, 'backups', props.backups ?? { cron: '0 3 * * *', retain: 14 });
       this.schedules.backups = backups;
@@ -248,7 +263,19 @@ export class Longhorn extends NamespacedConstruct implements BackupDeclarer {
     network.allow(this, { from: pods, to: pods, ports: [], reason: 'Longhorn components talk to each other' });
     network.allow(this, { from: pods, to: Peers.KUBE_API, ports: KUBE_API_PORTS, reason: 'Longhorn manager and CSI sidecars' });
     network.allow(this, { from: Peers.WORLD, to: { namespace: this.namespace, podLabels: { app: 'longhorn-manager' }, name: 'longhorn-manager' }, ports: [{ port: 9502 }], reason: 'the API server calls the admission webhook' });
-    if (props.backupTarget) network.allow(this, { from: pods, to: Peers.INTERNET, ports: [{ port: 443 }, { port: 2049 }, { port: 445 }], reason: 'backup target' });
+    if (props.backupTarget) network.allow(this, { from: pods, to: Peers.INTERNET, ports: [{ port: backupTargetPort(props.backupTarget) }], reason: 'backup target' });
+  }
+
+  /** The backup target's credentials (an `s3://` target with a credentialSecret), for `npm run secrets`. */
+  public get secretReferences(): SecretKeyReference[] {
+    const t = this.target;
+    if (!t?.credentialSecret || !t.url.startsWith('s3://')) return [];
+    const ref = (key: string, description: string): SecretKeyReference => ({ namespace: this.namespace, name: t.credentialSecret!, key, description });
+    return [
+      ref('AWS_ACCESS_KEY_ID', `access key of the backup target ${t.url} (may read and write the bucket)`),
+      ref('AWS_SECRET_ACCESS_KEY', `secret key of that access key (${t.url})`),
+      ...(t.endpoint ? [ref('AWS_ENDPOINTS', `the S3 API endpoint of ${t.url}: ${t.endpoint}`)] : []),
+    ];
   }
 
   /** What the README's data-safety block says of the volumes (`npm run backups`). */
@@ -274,4 +301,12 @@ function checkSchedule(scope: Construct, field: string, s: LonghornSchedule): Lo
     throw configError(scope, { field: `${field}.retain`, value: s.retain, problem: 'is not between 1 and 100', fix: 'keep e.g. 7' });
   }
   return s;
+}
+
+/** The one port the backup target is reached on: its scheme's (NFSv4 2049, SMB 445), or the S3 endpoint's (443 by default). */
+function backupTargetPort(t: LonghornBackupTarget): number {
+  if (t.url.startsWith('nfs://')) return 2049;
+  if (t.url.startsWith('cifs://')) return 445;
+  const port = t.endpoint ? /^(https?):\/\/[^/:]+(?::(\d+))?/.exec(t.endpoint) : null;
+  return port?.[2] ? Number(port[2]) : port?.[1] === 'http' ? 80 : 443;
 }
