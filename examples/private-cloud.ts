@@ -40,8 +40,13 @@ new Flux(platform, 'flux', {
 // k3s keeps its own Traefik (no --disable=traefik); the platform configures it.
 new IngressController(platform, 'traefik', { install: TraefikInstalls.K3S_BUNDLED });
 new CertManager(platform, 'cert-manager');
-// k3s runs with --disable=local-storage, so Longhorn's class is the only default.
-const longhorn = new Longhorn(platform, 'longhorn', { defaultClass: true });
+// k3s runs with --disable=local-storage, so Longhorn's class is the only default. Every volume
+// (PostgreSQL, Redis, the registry) is also backed up off the VPS, daily, 14 kept: a lost disk is
+// then a restore, not the end. Hetzner Object Storage here; any S3-compatible store works.
+const longhorn = new Longhorn(platform, 'longhorn', {
+  defaultClass: true,
+  backupTarget: { url: 's3://private-cloud-backups@fsn1/', credentialSecret: 'longhorn-backup-s3', endpoint: 'https://fsn1.your-objectstorage.com' },
+});
 
 const postgres = new SharedPostgres(platform, 'postgres', {
   storage: { size: '10Gi', storageClassName: longhorn.retainClass },
