@@ -7,7 +7,7 @@ import { SharedPostgres } from '../../lib/data/postgres/shared-postgres';
 import { BEGIN, END, backupsBlock, withBackups } from '../../scripts/backups';
 import { README } from '../../scripts/readme-blocks';
 import { Construct } from 'constructs';
-import { BackupDeclarer, declareBackups, SharedRedis } from '../../lib';
+import { ArgoCd, BackupDeclarer, declareBackups, Flux, SharedRedis } from '../../lib';
 import * as fs from 'fs';
 import { allObjects, testPlatform } from '../support/platform';
 import { canConnect } from '../support/reachability';
@@ -18,6 +18,7 @@ import { canConnect } from '../support/reachability';
  */
 function setup(backup = {}) {
   const platform = testPlatform();
+  new ArgoCd(platform, 'argocd');
   const postgres = new SharedPostgres(platform, 'postgres', {
     backup: { s3: { endpoint: 'https://fra1.digitaloceanspaces.com', bucket: 'example-backups', credentialsSecret: 'postgres-backup-s3' }, ...backup },
   });
@@ -46,7 +47,31 @@ describe('printed restore procedures', () => {
     expect(pod.spec.affinity.podAffinity).toBeDefined();
     expect(steps).toContain('ALTER DATABASE "app_a" RENAME TO "app_a_before_20261123t140500z"');
     expect(steps).toContain('timescaledb_pre_restore');
-    expect(steps).toContain("kubectl -n argocd patch application app-a --type merge -p '{\"spec\":{\"syncPolicy\":{\"automated\":null}}}'");
+    // The root's sync is held first (its self-heal would undo the folder's), and resumed last.
+    const lines = steps.split('\n');
+    expect(lines.filter((l) => l.includes('patch application'))).toEqual([
+      "kubectl -n argocd patch application root --type merge -p '{\"spec\":{\"syncPolicy\":{\"automated\":null}}}'",
+      "kubectl -n argocd patch application app-a --type merge -p '{\"spec\":{\"syncPolicy\":{\"automated\":null}}}'",
+      "kubectl -n argocd patch application app-a --type merge -p '{\"spec\":{\"syncPolicy\":{\"automated\":{\"prune\":true,\"selfHeal\":true}}}}'",
+      "kubectl -n argocd patch application root --type merge -p '{\"spec\":{\"syncPolicy\":{\"automated\":{\"prune\":true,\"selfHeal\":true}}}}'",
+    ]);
+  });
+
+  it('with Flux, suspends the root and the folder Kustomizations instead, and resumes them', () => {
+    const platform = testPlatform();
+    new Flux(platform, 'flux');
+    const pg = new SharedPostgres(platform, 'postgres', {});
+    new NovahostApp(platform, 'app-a', { services: { web: { image: 'ghcr.io/example/web:1.0.0', port: 3000, database: true } }, database: { server: pg } });
+    const lines = pg.pointInTimeRestore('app_a', T).split('\n').filter((l) => l.includes('kustomization') || l.includes('application'));
+    expect(lines).toEqual([
+      "kubectl -n flux-system patch kustomization root --type merge -p '{\"spec\":{\"suspend\":true}}'",
+      "kubectl -n flux-system patch kustomization app-a --type merge -p '{\"spec\":{\"suspend\":true}}'",
+      "kubectl -n flux-system patch kustomization app-a --type merge -p '{\"spec\":{\"suspend\":false}}'",
+      "kubectl -n flux-system patch kustomization root --type merge -p '{\"spec\":{\"suspend\":false}}'",
+    ]);
+    // Those are the objects the engine renders.
+    const kustomizations = allObjects(platform).filter((o) => o.kind === 'Kustomization').map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+    expect(kustomizations).toEqual(expect.arrayContaining(['flux-system/root', 'flux-system/app-a']));
   });
 
   it('restores the whole server from the encrypted off-site copy, then the passwords from the new Secrets', () => {

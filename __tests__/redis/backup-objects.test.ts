@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { NovahostApp } from '../../lib';
+import { ArgoCd, NovahostApp } from '../../lib';
 import { SharedRedis, SharedRedisProps } from '../../lib/data/redis/shared-redis';
 import { allObjects, findObject, synthesize, synthOf, testPlatform } from '../support/platform';
 
@@ -12,6 +12,7 @@ const S3 = { endpoint: 'https://fra1.digitaloceanspaces.com', bucket: 'example-b
 
 function setup(props: SharedRedisProps = {}) {
   const platform = testPlatform();
+  new ArgoCd(platform, 'argocd');
   const redis = new SharedRedis(platform, 'redis', props);
   new NovahostApp(platform, 'alpha', { cache: { server: redis, index: 0 }, services: { api: { image: 'ghcr.io/example/api:1.0.0', port: 9000, cache: true } } });
   return { platform, redis, shared: synthesize(platform).shared };
@@ -101,7 +102,11 @@ describe('SharedRedis backups', () => {
       const at = (s: string) => lines.findIndex((l) => l.startsWith(s));
       expect(at('kubectl -n shared scale statefulset redis --replicas=0')).toBeLessThan(at('kubectl apply -f -'));
       expect(at('kubectl apply -f -')).toBeLessThan(at('kubectl -n shared scale statefulset redis --replicas=1'));
-      expect(steps).toContain("kubectl -n argocd patch application shared --type merge -p '{\"spec\":{\"syncPolicy\":{\"automated\":null}}}'");
+      // The root first: its self-heal would turn the folder's automated sync back on.
+      expect(at("kubectl -n argocd patch application root --type merge -p '{\"spec\":{\"syncPolicy\":{\"automated\":null}}}'"))
+        .toBeLessThan(at("kubectl -n argocd patch application shared --type merge -p '{\"spec\":{\"syncPolicy\":{\"automated\":null}}}'"));
+      expect(at("kubectl -n argocd patch application shared --type merge -p '{\"spec\":{\"syncPolicy\":{\"automated\":null}}}'")).toBeLessThan(at('kubectl -n shared scale statefulset redis --replicas=0'));
+      expect(at("kubectl -n argocd patch application root --type merge -p '{\"spec\":{\"syncPolicy\":{\"automated\":{\"prune\":true,\"selfHeal\":true}}}}'")).toBeGreaterThan(at('kubectl -n shared scale statefulset redis --replicas=1'));
     }
     // The restore pod that downloads is selected by the upload pod's egress rule (the S3 endpoint only); the other by none.
     const policy = findObject(synthesize(platform).shared, 'NetworkPolicy', 'allow-egress-redis-backup-upload-to-internet');

@@ -15,6 +15,13 @@ export interface GitOpsEngine extends IConstruct {
    * Argo CD does it through the hook delete policy the Jobs carry; Flux needs an annotation.
    */
   readonly forceReplacesJobs: boolean;
+  /**
+   * Shell lines that stop the engine from syncing the namespace folder `namespace` (a restore
+   * scales its servers down, which a sync would undo), and that sync it again. The engine's own
+   * root is held too: it syncs the per-folder objects from Git and would turn the hold back.
+   */
+  holdSync(namespace: string): string[];
+  resumeSync(namespace: string): string[];
 }
 
 /** Every engine declared, in declaration order; synth requires exactly one. */
@@ -70,4 +77,13 @@ export function gitOpsEngineProblem(platform: EngineHost): string | undefined {
 export function assertGitOpsEngine(platform: EngineHost): void {
   const problem = gitOpsEngineProblem(platform);
   if (problem) throw new PlatformError(`platform: ${problem}`);
+}
+
+/** The hold and resume lines of the engine of `scope`'s platform, for printed restore procedures. */
+export function syncControl(scope: IConstruct): { hold(namespace: string): string[]; resume(namespace: string): string[] } {
+  // The Platform is the root and owns the registry; found by shape (core/platform.ts imports this file).
+  const registry = (scope.node.root as { registry?: PlatformRegistry }).registry;
+  const engine = registry ? gitOpsEngineOf(registry) : undefined;
+  const none = () => ['# (no GitOps engine is declared: nothing to hold)'];
+  return { hold: (ns) => engine?.holdSync(ns) ?? none(), resume: (ns) => engine?.resumeSync(ns) ?? none() };
 }

@@ -1,6 +1,7 @@
 // The steps that put a data volume back from one of its scheduled snapshots (volume-snapshots.ts),
 // as this installation's kubectl commands: `npm run volume-restore` prints them.
 import { dataProtection } from '../core/annotations';
+import { syncControl } from '../core/gitops-engine';
 import { Platform } from '../core/platform';
 import { toYaml } from '../core/yaml';
 import { RETAINED_SNAPSHOT_CLASS, scheduledSnapshots, SNAPSHOT_API } from './volume-snapshots';
@@ -11,10 +12,6 @@ export type VolumeRestoreSource = { readonly snapshot: string } | { readonly han
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** DigitalOcean snapshot ids are UUIDs (or numbers for old ones). */
 const HANDLE = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
-
-const argoSync = (app: string, on: boolean) => on
-  ? `kubectl -n argocd patch application ${app} --type merge -p '{"spec":{"syncPolicy":{"automated":{"prune":true,"selfHeal":true}}}}'`
-  : `kubectl -n argocd patch application ${app} --type merge -p '{"spec":{"syncPolicy":{"automated":null}}}'`;
 
 /**
  * The steps for `<namespace>/<claim>`, a claim some data construct snapshots on schedule: stop
@@ -79,8 +76,8 @@ export function volumeRestoreSteps(platform: Platform, target: string, source: V
   const name = sts.metadata.name;
   return [
     `# Restore ${namespace}/${claim} (StatefulSet ${name}) from ${'handle' in source ? `the snapshot with id ${source.handle}` : `VolumeSnapshot ${snapshotName}`}.`,
-    `# 1. Stop Argo CD's automated sync of ${namespace} (it would scale the server back), then the server.`,
-    argoSync(namespace, false),
+    `# 1. Hold the GitOps sync of ${namespace} (it would scale the server back), then the server.`,
+    ...syncControl(platform).hold(namespace),
     `kubectl -n ${namespace} scale statefulset ${name} --replicas=0`,
     `kubectl -n ${namespace} wait --for=delete pod/${name}-0 --timeout=300s`,
     ...('handle' in source
@@ -90,10 +87,10 @@ export function volumeRestoreSteps(platform: Platform, target: string, source: V
     `# 3. The claim again, from the snapshot. The old volume stays, Released (kubectl get pv; delete it once the data is back).`,
     `kubectl -n ${namespace} delete pvc ${claim} --ignore-not-found --wait=true`,
     ...apply([pvc]),
-    `# 4. The server on the restored volume, then Argo CD's sync again.`,
+    `# 4. The server on the restored volume, then the GitOps sync again.`,
     `kubectl -n ${namespace} scale statefulset ${name} --replicas=1`,
     `kubectl -n ${namespace} rollout status statefulset ${name} --timeout=600s`,
-    argoSync(namespace, true),
+    ...syncControl(platform).resume(namespace),
     '',
   ].join('\n');
 }

@@ -20,6 +20,9 @@ import { PropChecks } from '../core/validate';
 import { NameRules } from '../core/names';
 import { checkProps, Rules, ShapeOf } from '../core/prop-schema';
 
+/** The app-of-apps Application, which syncs dist/argocd. */
+const ROOT_APPLICATION = 'root';
+
 /** The argo-cd chart that installs, then upgrades, Argo CD itself. */
 export const ARGO_CD_CHART = helmChart(PINS.charts.argoCd);
 
@@ -96,6 +99,20 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
   /** The repository credentials Secret, when the repository is private. */
   public readonly repositoryCredentials?: Required<ArgoCdRepositoryCredentials>;
   private readonly retries: number;
+
+  /**
+   * Automated sync off for the folder's Application, and first for the root: the root syncs the
+   * Applications from dist/argocd with self-heal, so it would turn the folder's sync back on
+   * within seconds. Resuming the root alone would restore the folder's policy from Git; both are
+   * set, in the reverse order.
+   */
+  public holdSync(namespace: string): string[] {
+    return [ROOT_APPLICATION, namespace].map((app) => `kubectl -n ${this.namespace} patch application ${app} --type merge -p '{"spec":{"syncPolicy":{"automated":null}}}'`);
+  }
+
+  public resumeSync(namespace: string): string[] {
+    return [namespace, ROOT_APPLICATION].map((app) => `kubectl -n ${this.namespace} patch application ${app} --type merge -p '{"spec":{"syncPolicy":{"automated":{"prune":true,"selfHeal":true}}}}'`);
+  }
 
   constructor(scope: Construct, id: string, props: ArgoCdProps = {}) {
     super(scope, id, props?.namespace ?? 'argocd', { wave: SyncWave.GITOPS });
@@ -230,7 +247,7 @@ export class ArgoCd extends NamespacedConstruct implements GitOpsEngine {
     });
 
     new Application(this, 'Root', {
-      metadata: { name: 'root', labels: this.labels('root') },
+      metadata: { name: ROOT_APPLICATION, labels: this.labels('root') },
       spec: {
         project: 'default',
         source: { repoUrl: git.repoURL, targetRevision: git.revision, path: `${git.path}/${this.namespace}` },

@@ -87,6 +87,19 @@ export class Flux extends NamespacedConstruct implements GitOpsEngine {
   public readonly gitSecret?: string;
   private readonly automation?: FluxImageAutomationProps;
 
+  /**
+   * The folder's Kustomization suspended, and first the root one: it applies the per-folder
+   * Kustomizations from Git and would otherwise be the next to touch them. `spec.suspend` is
+   * what `flux suspend kustomization` sets; kubectl needs no flux CLI.
+   */
+  public holdSync(namespace: string): string[] {
+    return [ROOT, namespace].map((k) => `kubectl -n ${this.namespace} patch kustomization ${k} --type merge -p '{"spec":{"suspend":true}}'`);
+  }
+
+  public resumeSync(namespace: string): string[] {
+    return [namespace, ROOT].map((k) => `kubectl -n ${this.namespace} patch kustomization ${k} --type merge -p '{"spec":{"suspend":false}}'`);
+  }
+
   constructor(scope: Construct, id: string, props: FluxProps = {}) {
     super(scope, id, props?.namespace ?? 'flux-system', { wave: SyncWave.GITOPS });
     // Synthesis does not type-check: each bad prop is reported, and its default used instead.

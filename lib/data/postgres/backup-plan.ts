@@ -51,7 +51,7 @@ export function postgresBackupPlan(pg: PostgresServerParts & { readonly backup: 
     recovery: [{
       order: 10,
       lines: [
-        '# Let Argo CD sync; then the PostgreSQL server from the off-site copy:',
+        '# Let the GitOps engine sync; then the PostgreSQL server from the off-site copy:',
         "npm run -s postgres-restore -- --server | bash -x   # or read it first; --to '<time>' stops earlier",
         ...(b.drill ? [`# Check the drill once: kubectl -n ${pg.namespace} create job --from=cronjob/${pg.name}-restore-drill drill-now`] : []),
       ],

@@ -1,5 +1,6 @@
 // The restore procedures of one SharedPostgres as this installation's commands: one database to a
 // point in time, and the whole server from the off-site copies after losing the cluster.
+import { syncControl } from '../../core/gitops-engine';
 import { toYaml } from '../../core/yaml';
 import { restoreScript } from './backup';
 import { backupVolumeName, encryptionSecretOf, remotePrefixOf } from './backup-jobs';
@@ -53,6 +54,7 @@ export function parseRestoreTime(text: string): Date {
 
 /** Shell steps that bring back one database as it was at `target`; the other databases are untouched. */
 export function pointInTimeSteps(pg: SharedPostgres, database: string, target: Date): string {
+  const sync = syncControl(pg);
   const d = pg.databaseHandles.find((h) => h.database === database);
   if (!d) throw new Error(`${database} is not a database of ${pg.namespace}/${pg.name}: use one of ${pg.databaseHandles.map((h) => h.database).join(', ')}`);
   const stamp = stampOf(target).toLowerCase();
@@ -83,8 +85,8 @@ export function pointInTimeSteps(pg: SharedPostgres, database: string, target: D
     'MANIFEST',
     `kubectl -n ${pg.namespace} wait pod/${pod} --for=jsonpath='{.status.phase}'=Succeeded --timeout=6h`,
     `kubectl -n ${pg.namespace} logs pod/${pod} && kubectl -n ${pg.namespace} delete pod/${pod}`,
-    `# 2. Stop what writes to ${d.database}: turn off Argo CD's automated sync of ${d.password.namespace} (or it scales the apps back), then the apps.`,
-    `kubectl -n argocd patch application ${d.password.namespace} --type merge -p '{"spec":{"syncPolicy":{"automated":null}}}'`,
+    `# 2. Stop what writes to ${d.database}: hold the GitOps sync of ${d.password.namespace} (or it scales the apps back), then the apps.`,
+    ...sync.hold(d.password.namespace),
     `kubectl -n ${d.password.namespace} scale deployment --all --replicas=0`,
     `# 3. Keep today's database as ${aside} and create an empty one with the same owner and extensions.`,
     psql(
@@ -95,8 +97,8 @@ export function pointInTimeSteps(pg: SharedPostgres, database: string, target: D
     ...d.extensions.map((e) => `${exec} psql -X -v ON_ERROR_STOP=1 -U ${SUPERUSER} -d ${d.database} -c ${shellQuote(`CREATE EXTENSION IF NOT EXISTS "${e}"`)}`),
     '# 4. Restore the dump into it.',
     `${exec} sh -c ${shellQuote(restoreScript({ database: d.database, file: dump, timescaledb: d.extensions.includes('timescaledb') }).trimEnd())}`,
-    '# 5. Start the apps again: Argo CD restores the replicas and its automated sync.',
-    `kubectl -n argocd patch application ${d.password.namespace} --type merge -p '{"spec":{"syncPolicy":{"automated":{"prune":true,"selfHeal":true}}}}'`,
+    '# 5. Start the apps again: the resumed sync restores their replicas.',
+    ...sync.resume(d.password.namespace),
     `# 6. Once the apps are fine: ${psql(`DROP DATABASE "${aside}"`)}`,
     '',
   ].join('\n');
@@ -108,6 +110,7 @@ export function pointInTimeSteps(pg: SharedPostgres, database: string, target: D
  * it to the end of the archived WAL (or `target`), then the server started on it.
  */
 export function serverRestoreSteps(pg: SharedPostgres, target?: Date): string {
+  const sync = syncControl(pg);
   const s3 = pg.backup.s3;
   const key = encryptionSecretOf(pg);
   const pod = `${pg.name}-restore-server`;
@@ -141,8 +144,8 @@ export function serverRestoreSteps(pg: SharedPostgres, target?: Date): string {
   }, false, s3 ? 'backup-upload' : 'restore');
   return [
     `# The whole server ${pg.namespace}/${pg.name}${target ? ` as it was at ${recoveryTimeOf(target)}` : ', every archived write'}${s3 ? `, from s3://${s3.bucket}/${remotePrefixOf(pg)}` : ', from its backups volume'}.`,
-    `# 1. Argo CD has created the namespace, the Secrets exist (${s3 ? `${s3.credentialsSecret} and ${key.name} from your off-cluster copy` : 'npm run secrets'}); hold the server:`,
-    `kubectl -n argocd patch application ${pg.namespace} --type merge -p '{"spec":{"syncPolicy":{"automated":null}}}'`,
+    `# 1. The GitOps engine has created the namespace, the Secrets exist (${s3 ? `${s3.credentialsSecret} and ${key.name} from your off-cluster copy` : 'npm run secrets'}); hold the server:`,
+    ...sync.hold(pg.namespace),
     `kubectl -n ${pg.namespace} scale statefulset ${pg.name} --replicas=0`,
     `kubectl -n ${pg.namespace} wait pod/${pg.name}-0 --for=delete --timeout=5m || true`,
     `# 2. ${s3 ? 'Download and decrypt the off-site copy onto the backups volume, then prepare' : 'Prepare'} the data folder (the old one is kept beside it).`,
@@ -151,14 +154,14 @@ export function serverRestoreSteps(pg: SharedPostgres, target?: Date): string {
     'MANIFEST',
     `kubectl -n ${pg.namespace} wait pod/${pod} --for=jsonpath='{.status.phase}'=Succeeded --timeout=6h`,
     `kubectl -n ${pg.namespace} logs pod/${pod} --all-containers && kubectl -n ${pg.namespace} delete pod/${pod}`,
-    '# 3. Start the server: it replays the WAL, promotes itself and archives again; then Argo CD syncs as before.',
+    '# 3. Start the server: it replays the WAL, promotes itself and archives again; then the GitOps sync resumes.',
     `kubectl -n ${pg.namespace} scale statefulset ${pg.name} --replicas=1`,
     `kubectl -n ${pg.namespace} logs -f ${pg.name}-0 -c postgres   # until "database system is ready to accept connections"`,
     `kubectl -n ${pg.namespace} exec ${pg.name}-0 -c postgres -- psql -U ${SUPERUSER} -c 'ALTER SYSTEM RESET restore_command'${target ? " -c 'ALTER SYSTEM RESET recovery_target_time' -c 'ALTER SYSTEM RESET recovery_target_action'" : ''}`,
     '# 4. The restored server has the old passwords: set the superuser\'s from its (new) Secret over the socket; the',
     '#    provisioning hook of the next sync then sets every other role\'s from theirs.',
     `kubectl -n ${pg.namespace} exec ${pg.name}-0 -c postgres -- sh -c ${shellQuote(`echo "ALTER ROLE ${SUPERUSER} PASSWORD :'pw'" | psql -X -q -v ON_ERROR_STOP=1 -U ${SUPERUSER} -d postgres -v pw="$POSTGRES_PASSWORD"`)}`,
-    `kubectl -n argocd patch application ${pg.namespace} --type merge -p '{"spec":{"syncPolicy":{"automated":{"prune":true,"selfHeal":true}}}}'`,
+    ...sync.resume(pg.namespace),
     '',
   ].join('\n');
 }

@@ -11,6 +11,7 @@ import {
 } from './backup-jobs';
 import { BACKUP_DIR, restoreDataScript } from './backup';
 import { RedisPaths } from './config';
+import { syncControl } from '../../core/gitops-engine';
 
 export interface RedisRestoreOptions {
   /** Take the snapshot from the bucket (after losing the cluster) instead of the backups volume. @default false */
@@ -121,8 +122,8 @@ export function redisRestoreSteps(r: RedisBackupParts, o: RedisRestoreOptions = 
   const suspend = (on: boolean) => cronJobs.map((c) => `kubectl -n ${ns} patch cronjob ${c} -p '{"spec":{"suspend":${on}}}'`);
   return [
     `# Redis ${ns}/${r.name} as it was at ${from}; writes after it are lost.`,
-    `# 1. Hold the server: no Argo CD automated sync of ${ns} (it would scale the StatefulSet back), no backups, no pod.`,
-    `kubectl -n argocd patch application ${ns} --type merge -p '{"spec":{"syncPolicy":{"automated":null}}}'`,
+    `# 1. Hold the server: no GitOps sync of ${ns} (it would scale the StatefulSet back), no backups, no pod.`,
+    ...syncControl(r).hold(ns),
     ...suspend(true),
     `kubectl -n ${ns} scale statefulset ${r.name} --replicas=0`,
     `kubectl -n ${ns} wait pod/${r.name}-0 --for=delete --timeout=5m || true`,
@@ -132,11 +133,11 @@ export function redisRestoreSteps(r: RedisBackupParts, o: RedisRestoreOptions = 
     'MANIFEST',
     `kubectl -n ${ns} wait pod/${pod} --for=jsonpath='{.status.phase}'=Succeeded --timeout=1h`,
     `kubectl -n ${ns} logs pod/${pod} --all-containers && kubectl -n ${ns} delete pod/${pod}`,
-    '# 3. Start the server on it (the ACL users come from the Secrets, as always), resume the backups and Argo CD.',
+    '# 3. Start the server on it (the ACL users come from the Secrets, as always), resume the backups and the GitOps sync.',
     `kubectl -n ${ns} scale statefulset ${r.name} --replicas=1`,
     `kubectl -n ${ns} rollout status statefulset/${r.name} --timeout=10m`,
     ...suspend(false),
-    `kubectl -n argocd patch application ${ns} --type merge -p '{"spec":{"syncPolicy":{"automated":{"prune":true,"selfHeal":true}}}}'`,
+    ...syncControl(r).resume(ns),
     `# 4. Once the apps are fine: kubectl -n ${ns} exec ${r.name}-0 -c redis -- sh -c 'rm -rf ${RedisPaths.DATA}/before-restore-*'`,
     '',
   ].join('\n');
