@@ -6,7 +6,7 @@
  * this installation's names, bucket and commands. With --check it only reports (exit 1) whether
  * it is stale.
  */
-import { backupDeclarers, Platform } from '../lib';
+import { backupDeclarers, gitOpsEngineOf, Platform } from '../lib';
 import { platform } from '../main';
 import { withBlock, writeOrCheck } from './readme-blocks';
 
@@ -28,7 +28,7 @@ export function backupsBlock(p: Platform): string {
   const steps = plans.flatMap((plan) => plan.recovery ?? []).map((step, i) => ({ step, i })).sort((a, b) => a.step.order - b.step.order || a.i - b.i);
   const runbook = [
     '```sh',
-    '# 1. A new cluster (see "Bootstrap on DigitalOcean Kubernetes" above), then Argo CD and the root Application.',
+    `# 1. A new cluster (see "${p.cluster.kind === 'doks' ? 'Bootstrap on DigitalOcean Kubernetes' : 'Bootstrap a cluster'}" above), then ${gitOpsEngineOf(p.registry)?.gitOpsEngine === 'Flux' ? 'Flux and its root Kustomization' : 'Argo CD and the root Application'}.`,
     '# 2. Secrets: npm run secrets -- --kubectl | bash   (generated ones are new; these must be the old values,',
     `#    from your off-cluster copy: ${oldSecrets.join(', ') || 'none'})`,
     ...steps.flatMap(({ step }, n) => step.lines.map((line, k) => (k === 0 && line.startsWith('# ') ? `# ${n + 3}. ${line.slice(2)}` : line))),

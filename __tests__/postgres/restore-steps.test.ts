@@ -140,5 +140,11 @@ describe('README data-safety block', () => {
     expect(block).toMatch(/off-cluster copy: postgres-backup-s3 .*custom-key \(k\)/);
     const steps = [...block.matchAll(/^# (\d+)\. (.*)$/gm)].map((m) => `${m[1]} ${m[2].split(' ')[0]}`);
     expect(steps).toEqual(['1 A', '2 Secrets:', '3 Restore', '4 Let', '5 Redis', '6 The']);
+    // The first step names this platform's bootstrap and engine.
+    expect(block).toContain('# 1. A new cluster (see "Bootstrap a cluster" above), then Argo CD and the root Application.');
+    const flux = testPlatform();
+    new Flux(flux, 'flux');
+    new SharedPostgres(flux, 'postgres', {});
+    expect(backupsBlock(flux)).toContain('# 1. A new cluster (see "Bootstrap a cluster" above), then Flux and its root Kustomization.');
   });
 });
