@@ -1,6 +1,7 @@
 // The GitOps engine contract: exactly one construct per platform applies dist/ to the cluster.
 import { IConstruct } from 'constructs';
 import { PlatformError } from './errors';
+import { registryOf } from './problems';
 import { FactKey, PlatformRegistry } from './registry';
 
 /**
@@ -81,8 +82,7 @@ export function assertGitOpsEngine(platform: EngineHost): void {
 
 /** The hold and resume lines of the engine of `scope`'s platform, for printed restore procedures. */
 export function syncControl(scope: IConstruct): { hold(namespace: string): string[]; resume(namespace: string): string[] } {
-  // The Platform is the root and owns the registry; found by shape (core/platform.ts imports this file).
-  const registry = (scope.node.root as { registry?: PlatformRegistry }).registry;
+  const registry = registryOf(scope);
   const engine = registry ? gitOpsEngineOf(registry) : undefined;
   const none = () => ['# (no GitOps engine is declared: nothing to hold)'];
   return { hold: (ns) => engine?.holdSync(ns) ?? none(), resume: (ns) => engine?.resumeSync(ns) ?? none() };

@@ -29,7 +29,8 @@ export function hasProblems(scope: IConstruct): boolean {
   return (registryOf(scope)?.problems.length ?? 0) > 0;
 }
 
-function registryOf(scope: IConstruct): PlatformRegistry | undefined {
+/** The registry of `scope`'s platform; undefined outside a Platform (a plain cdk8s App). */
+export function registryOf(scope: IConstruct): PlatformRegistry | undefined {
   // The Platform is the root and owns the registry; found by shape, since core/platform.ts imports this file.
   const registry = (scope.node.root as { registry?: unknown }).registry;
   return registry instanceof PlatformRegistry ? registry : undefined;

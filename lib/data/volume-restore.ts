@@ -74,10 +74,11 @@ export function volumeRestoreSteps(platform: Platform, target: string, source: V
   };
   const apply = (docs: object[]) => ['kubectl apply -f - <<\'MANIFEST\'', docs.map((d) => toYaml(d).trimEnd()).join('\n---\n'), 'MANIFEST'];
   const name = sts.metadata.name;
+  const sync = syncControl(platform);
   return [
     `# Restore ${namespace}/${claim} (StatefulSet ${name}) from ${'handle' in source ? `the snapshot with id ${source.handle}` : `VolumeSnapshot ${snapshotName}`}.`,
     `# 1. Hold the GitOps sync of ${namespace} (it would scale the server back), then the server.`,
-    ...syncControl(platform).hold(namespace),
+    ...sync.hold(namespace),
     `kubectl -n ${namespace} scale statefulset ${name} --replicas=0`,
     `kubectl -n ${namespace} wait --for=delete pod/${name}-0 --timeout=300s`,
     ...('handle' in source
@@ -90,7 +91,7 @@ export function volumeRestoreSteps(platform: Platform, target: string, source: V
     `# 4. The server on the restored volume, then the GitOps sync again.`,
     `kubectl -n ${namespace} scale statefulset ${name} --replicas=1`,
     `kubectl -n ${namespace} rollout status statefulset ${name} --timeout=600s`,
-    ...syncControl(platform).resume(namespace),
+    ...sync.resume(namespace),
     '',
   ].join('\n');
 }

@@ -119,11 +119,12 @@ export function redisRestoreSteps(r: RedisBackupParts, o: RedisRestoreOptions = 
   const from = o.offsite && s3
     ? `${o.snapshot ?? 'the newest snapshot'} in ${remoteOf({ bucket: s3.bucket, prefix: remotePrefixOf(r, s3) })}`
     : `${o.snapshot ?? 'the newest snapshot'} on volume ${backupVolumeName(r)}`;
+  const sync = syncControl(r);
   const suspend = (on: boolean) => cronJobs.map((c) => `kubectl -n ${ns} patch cronjob ${c} -p '{"spec":{"suspend":${on}}}'`);
   return [
     `# Redis ${ns}/${r.name} as it was at ${from}; writes after it are lost.`,
     `# 1. Hold the server: no GitOps sync of ${ns} (it would scale the StatefulSet back), no backups, no pod.`,
-    ...syncControl(r).hold(ns),
+    ...sync.hold(ns),
     ...suspend(true),
     `kubectl -n ${ns} scale statefulset ${r.name} --replicas=0`,
     `kubectl -n ${ns} wait pod/${r.name}-0 --for=delete --timeout=5m || true`,
@@ -137,7 +138,7 @@ export function redisRestoreSteps(r: RedisBackupParts, o: RedisRestoreOptions = 
     `kubectl -n ${ns} scale statefulset ${r.name} --replicas=1`,
     `kubectl -n ${ns} rollout status statefulset/${r.name} --timeout=10m`,
     ...suspend(false),
-    ...syncControl(r).resume(ns),
+    ...sync.resume(ns),
     `# 4. Once the apps are fine: kubectl -n ${ns} exec ${r.name}-0 -c redis -- sh -c 'rm -rf ${RedisPaths.DATA}/before-restore-*'`,
     '',
   ].join('\n');
